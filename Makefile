@@ -1,0 +1,8 @@
+# The two commands of this repository; see README.md.
+.PHONY: demo test
+
+demo:
+	bash tools/dev.sh demo
+
+test:
+	bash tools/dev.sh test

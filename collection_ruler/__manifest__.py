@@ -1,0 +1,31 @@
+{
+    "name": "Collection Ruler",
+    "summary": "Automated collection schedules (régua de cobrança) for customer "
+    "invoices: email, SMS and call steps before, on and after the due date",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Accounting",
+    "website": "https://github.com/collection-ruler/collection_ruler",
+    "author": "Collection Ruler",
+    "license": "LGPL-3",
+    "application": True,
+    "installable": True,
+    "depends": ["account", "sms"],
+    "external_dependencies": {"python": ["phonenumbers"]},
+    "data": [
+        "security/collection_ruler_security.xml",
+        "security/ir.model.access.csv",
+        "data/mail_template_data.xml",
+        "data/sms_template_data.xml",
+        "data/collection_ruler_data.xml",
+        "data/ir_cron_data.xml",
+        "views/collection_ruler_views.xml",
+        "views/collection_ruler_event_views.xml",
+        "views/account_move_views.xml",
+        "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/collection_ruler_menus.xml",
+    ],
+    "demo": [
+        "demo/collection_ruler_demo.xml",
+    ],
+}

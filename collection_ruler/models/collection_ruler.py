@@ -1,0 +1,157 @@
+from odoo import api, fields, models
+
+
+class CollectionRuler(models.Model):
+    """A collection ruler: a schedule of contacts relative to a due date."""
+
+    _name = "collection.ruler"
+    _description = "Collection Ruler"
+    _order = "sequence, name, id"
+    _check_company_auto = True
+
+    # === Identification === #
+    name = fields.Char(required=True, translate=True)
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    company_id = fields.Many2one(
+        comodel_name="res.company",
+        default=lambda self: self.env.company,
+        index=True,
+        help="Leave empty to share this ruler between all companies.",
+    )
+    note = fields.Html(translate=True)
+
+    # === Steps === #
+    step_ids = fields.One2many(
+        comodel_name="collection.ruler.step",
+        inverse_name="ruler_id",
+        string="Steps",
+        copy=True,
+        context={"active_test": False},
+    )
+
+    # === Usage === #
+    partner_count = fields.Integer(
+        string="Customers", compute="_compute_partner_count"
+    )
+    invoice_count = fields.Integer(
+        string="Invoices", compute="_compute_invoice_count"
+    )
+
+    # === Compute methods === #
+
+    def _compute_partner_count(self):
+        partners_by_ruler = self._get_partners_by_ruler()
+        for ruler in self:
+            ruler.partner_count = len(partners_by_ruler.get(ruler.id, []))
+
+    def _compute_invoice_count(self):
+        groups = self.env["account.move"]._read_group(
+            [("collection_ruler_id", "in", self.ids), ("move_type", "=", "out_invoice")],
+            groupby=["collection_ruler_id"],
+            aggregates=["__count"],
+        )
+        counts = {ruler.id: count for ruler, count in groups}
+        for ruler in self:
+            ruler.invoice_count = counts.get(ruler.id, 0)
+
+    # === Actions === #
+
+    def action_view_invoices(self):
+        """Open the customer invoices that follow this ruler."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "account.action_move_out_invoice_type"
+        )
+        action["domain"] = [
+            ("collection_ruler_id", "=", self.id),
+            ("move_type", "=", "out_invoice"),
+        ]
+        action["context"] = {"default_move_type": "out_invoice", "create": False}
+        return action
+
+    def action_view_partners(self):
+        """Open the customers that have this ruler assigned."""
+        self.ensure_one()
+        partner_ids = self._get_partners_by_ruler().get(self.id, [])
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Customers"),
+            "res_model": "res.partner",
+            "view_mode": "list,form",
+            "domain": [("id", "in", partner_ids)],
+        }
+
+    def action_run_now(self):
+        """Run every due event of these rulers right away.
+
+        :return: a client notification summarising the run
+        """
+        self.env["collection.ruler.event"].check_access("write")
+        self.check_access("write")
+        result = self.env["collection.ruler.event"].sudo()._run_due_events(
+            rulers=self, companies=self.env.companies
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Collection run finished"),
+                "message": self.env._(
+                    "%(done)s sent, %(failed)s failed, %(skipped)s skipped, "
+                    "%(cancelled)s cancelled.",
+                    **result,
+                ),
+                "type": "success" if not result["failed"] else "warning",
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    # === Business methods === #
+
+    def _get_partners_by_ruler(self):
+        """Map each ruler id to the ids of the partners using it.
+
+        The partner field is company dependent, so the lookup goes through a
+        search in the current company, which applies the right value.
+
+        :return: dict {ruler_id: [partner ids]}
+        """
+        if not self.ids:
+            return {}
+        partners = (
+            self.env["res.partner"]
+            .with_context(active_test=False)
+            .search([("collection_ruler_id", "in", self.ids)])
+        )
+        result = {}
+        for partner in partners:
+            result.setdefault(partner.collection_ruler_id.id, []).append(partner.id)
+        return result
+
+    @api.model
+    def _get_default_for_company(self, company):
+        """Return the ruler a company uses when its customer has none.
+
+        :param company: a res.company record
+        :return: a collection.ruler record, possibly empty
+        """
+        return company.collection_ruler_id
+
+    def _reschedule_open_invoices(self):
+        """Bring the events of the open invoices of these rulers up to date."""
+        if not self:
+            return
+        moves = (
+            self.env["account.move"]
+            .sudo()
+            .search(
+                [
+                    ("collection_ruler_id", "in", self.ids),
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("payment_state", "not in", ("paid", "in_payment", "reversed")),
+                ]
+            )
+        )
+        moves._collection_sync_events()

@@ -1,0 +1,506 @@
+import base64
+import logging
+import threading
+import time
+from collections import defaultdict
+
+import phonenumbers
+
+from odoo import api, fields, models, tools
+from odoo.exceptions import UserError
+from odoo.osv import expression
+
+_logger = logging.getLogger(__name__)
+
+# Do not start another batch after this many seconds in one cron call: the
+# cron is triggered again for the rest, so one call never nears the worker's
+# time limit.
+RUN_TIME_BUDGET = 240
+DEFAULT_BATCH_SIZE = 200
+
+
+class CollectionRulerEvent(models.Model):
+    """One step of a ruler applied to one invoice: its materialized schedule."""
+
+    _name = "collection.ruler.event"
+    _description = "Collection Event"
+    _order = "scheduled_date desc, step_sequence desc, id desc"
+    _rec_name = "step_id"
+    _check_company_auto = True
+
+    # === Links === #
+    move_id = fields.Many2one(
+        comodel_name="account.move",
+        string="Invoice",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
+    )
+    partner_id = fields.Many2one(
+        comodel_name="res.partner",
+        string="Customer",
+        index=True,
+        help="The commercial partner of the invoice.",
+    )
+    ruler_id = fields.Many2one(
+        comodel_name="collection.ruler", string="Ruler", index=True
+    )
+    step_id = fields.Many2one(
+        comodel_name="collection.ruler.step",
+        string="Step",
+        required=True,
+        ondelete="cascade",
+        index=True,
+    )
+    step_sequence = fields.Integer()
+    company_id = fields.Many2one(
+        comodel_name="res.company", required=True, index=True
+    )
+    currency_id = fields.Many2one(related="move_id.currency_id")
+    channel = fields.Selection(
+        selection=lambda self: self.env["collection.ruler.step"]
+        ._fields["channel"]
+        ._description_selection(self.env),
+        required=True,
+    )
+
+    # === Schedule and outcome === #
+    scheduled_date = fields.Date(required=True, index=True)
+    executed_at = fields.Datetime(string="Executed On", readonly=True)
+    state = fields.Selection(
+        selection=[
+            ("scheduled", "Scheduled"),
+            ("done", "Done"),
+            ("failed", "Failed"),
+            ("skipped", "Skipped"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="scheduled",
+        required=True,
+        index=True,
+    )
+    failure_reason = fields.Text(string="Reason")
+    amount_residual = fields.Monetary(
+        string="Amount Due When Run",
+        currency_field="currency_id",
+        help="What the customer still owed when the step ran.",
+    )
+
+    # === What the step produced === #
+    message_id = fields.Many2one(
+        comodel_name="mail.message", string="Message", ondelete="set null"
+    )
+    sms_id = fields.Many2one(
+        comodel_name="sms.sms", string="SMS", ondelete="set null"
+    )
+    sms_number = fields.Char(string="SMS Number")
+    activity_id = fields.Many2one(
+        comodel_name="mail.activity", string="Activity", ondelete="set null"
+    )
+
+    _sql_constraints = [
+        (
+            "move_step_unique",
+            "UNIQUE(move_id, step_id)",
+            "An invoice has one event per ruler step.",
+        ),
+    ]
+
+    def init(self):
+        # The cron looks for due events with one search: a partial index on
+        # the scheduled ones keeps that search cheap however many events ran.
+        tools.create_index(
+            self._cr,
+            "collection_ruler_event_due_index",
+            self._table,
+            ["company_id", "scheduled_date"],
+            where="state = 'scheduled'",
+        )
+
+    # ------------------------------------------------------------------
+    # Cron entry point
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _cron_run(self):
+        """Entry point of the daily scheduled action."""
+        self._run_due_events()
+
+    @api.model
+    def _get_batch_size(self):
+        """Return how many events one batch processes before committing."""
+        value = self.env["ir.config_parameter"].sudo().get_param(
+            "collection_ruler.batch_size"
+        )
+        try:
+            return max(int(value), 1) if value else DEFAULT_BATCH_SIZE
+        except ValueError:
+            return DEFAULT_BATCH_SIZE
+
+    @api.model
+    def _get_company_today(self, company):
+        """Return today's date in the company's time zone.
+
+        :param company: a res.company record
+        :return: a date
+        """
+        tz = company.partner_id.tz or "UTC"
+        return fields.Date.context_today(self.with_context(tz=tz))
+
+    @api.model
+    def _get_due_domain(self, companies, rulers=None):
+        """Domain of the scheduled events whose date has come.
+
+        :param companies: the res.company records to run for
+        :param rulers: optionally restrict to these collection.ruler records
+        :return: a search domain
+        """
+        companies_by_today = defaultdict(list)
+        for company in companies:
+            companies_by_today[self._get_company_today(company)].append(company.id)
+        date_domain = expression.OR(
+            [
+                [("company_id", "in", company_ids), ("scheduled_date", "<=", today)]
+                for today, company_ids in companies_by_today.items()
+            ]
+        )
+        domain = expression.AND([[("state", "=", "scheduled")], date_domain])
+        if rulers is not None:
+            domain = expression.AND([domain, [("ruler_id", "in", rulers.ids)]])
+        return domain
+
+    @api.model
+    def _run_due_events(self, rulers=None, companies=None, batch_size=None):
+        """Run every due event, in batches, committing between them.
+
+        Each batch holds every due event of the invoices it covers, so the
+        catch-up rule (only the latest due step of an invoice runs) sees all of
+        them. A crash loses at most the batch under way, which the next run
+        redoes: nothing is marked done without being sent, nothing twice.
+
+        :param rulers: optionally restrict to these collection.ruler records
+        :param companies: res.company records to run for (default: all)
+        :param int batch_size: events per batch (default: system parameter)
+        :return: dict of counters: done, failed, skipped, cancelled
+        """
+        if companies is None:
+            companies = self.env["res.company"].sudo().search([])
+        batch_size = batch_size or self._get_batch_size()
+        counters = dict.fromkeys(("done", "failed", "skipped", "cancelled"), 0)
+        domain = self._get_due_domain(companies, rulers)
+        started = time.monotonic()
+        processed = 0
+        seen = self.browse()
+        while True:
+            batch = self.search(domain, order="move_id, id", limit=batch_size)
+            if not batch or batch & seen:
+                # ``batch & seen``: an event that stayed scheduled after its
+                # batch would loop forever; stop rather than spin.
+                break
+            batch |= self.search(
+                expression.AND([domain, [("move_id", "in", batch.move_id.ids)]])
+            )
+            seen |= batch
+            batch._process_batch(counters)
+            processed += len(batch)
+            remaining = self.search_count(domain)
+            self.env["ir.cron"]._notify_progress(done=processed, remaining=remaining)
+            self._commit_batch()
+            if not remaining:
+                break
+            if time.monotonic() - started > RUN_TIME_BUDGET:
+                self.env.ref("collection_ruler.ir_cron_collection_ruler_run")._trigger()
+                break
+        _logger.info("Collection run: %s", counters)
+        return counters
+
+    @api.model
+    def _commit_batch(self):
+        """Commit a finished batch so a later crash cannot undo what was sent.
+
+        Tests run inside one transaction that they roll back, so no commit
+        happens there.
+        """
+        if getattr(threading.current_thread(), "testing", False):
+            return
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    # ------------------------------------------------------------------
+    # Batch processing
+    # ------------------------------------------------------------------
+
+    def _process_batch(self, counters):
+        """Run one batch of due events: every due event of a set of invoices.
+
+        :param dict counters: updated in place
+        """
+        moves = self.move_id
+        # Bring the schedule up to date first: the ruler, the due date or the
+        # payment state may have changed since the events were planned.
+        moves._collection_sync_events()
+        cancelled = self.filtered(lambda e: e.state == "cancelled")
+        counters["cancelled"] += len(cancelled)
+        events = self.filtered(lambda e: e.state == "scheduled")
+        todays = {}
+        by_move = defaultdict(lambda: self.browse())
+        for event in events:
+            company = event.company_id
+            if company not in todays:
+                todays[company] = self._get_company_today(company)
+            if event.scheduled_date <= todays[company]:
+                by_move[event.move_id] |= event
+        for move, move_events in by_move.items():
+            ordered = move_events.sorted(
+                lambda e: (e.scheduled_date, e.step_sequence, e.step_id.id)
+            )
+            latest, stale = ordered[-1], ordered[:-1]
+            if stale:
+                stale._mark_skipped(latest)
+                counters["skipped"] += len(stale)
+            counters["done" if latest._execute() else "failed"] += 1
+
+    def _mark_skipped(self, latest):
+        """Skip missed steps that a later due step supersedes."""
+        reason = self.env._(
+            "Skipped: the run was late and the later step %(step)s was sent "
+            "instead, so the customer does not receive a burst of stale messages.",
+            step=latest.step_id.name,
+        )
+        self.write(
+            {
+                "state": "skipped",
+                "executed_at": fields.Datetime.now(),
+                "failure_reason": reason,
+            }
+        )
+        latest.move_id._message_log(
+            body=self.env._(
+                "Collection: missed steps skipped: %(steps)s.",
+                steps=", ".join(self.step_id.mapped("name")),
+            )
+        )
+
+    def _execute(self):
+        """Run this event through its channel, in a savepoint of its own.
+
+        :return: True when it was sent, False when it failed
+        """
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                values = getattr(self, f"_execute_{self.channel}")()
+                values.update(
+                    state="done",
+                    executed_at=fields.Datetime.now(),
+                    amount_residual=self.move_id.amount_residual,
+                    failure_reason=False,
+                )
+                self.write(values)
+            return True
+        except Exception as error:  # noqa: BLE001 - one bad event never stops a run
+            reason = self._get_failure_reason(error)
+            _logger.warning(
+                "Collection event %s (invoice %s, step %s) failed: %s",
+                self.id,
+                self.move_id.id,
+                self.step_id.id,
+                reason,
+            )
+            self.write(
+                {
+                    "state": "failed",
+                    "executed_at": fields.Datetime.now(),
+                    "failure_reason": reason,
+                }
+            )
+            self.move_id._message_log(
+                body=self.env._(
+                    "Collection step %(step)s failed: %(reason)s",
+                    step=self.step_id.name,
+                    reason=reason,
+                )
+            )
+            return False
+
+    @api.model
+    def _get_failure_reason(self, error):
+        """Turn an exception into a reason a person can read."""
+        if isinstance(error, UserError):
+            return str(error.args[0]) if error.args else str(error)
+        return self.env._(
+            "Unexpected error (%(type)s): %(error)s",
+            type=type(error).__name__,
+            error=str(error),
+        )
+
+    # ------------------------------------------------------------------
+    # Channels: one ``_execute_<channel>`` hook each, returning the values
+    # to write on the event. Raise UserError to fail the event.
+    # ------------------------------------------------------------------
+
+    def _execute_email(self):
+        """Post the step's email on the invoice and mail it to the customer.
+
+        :return: dict of values to write on the event
+        """
+        move, step = self.move_id, self.step_id
+        template = step.mail_template_id
+        if not template:
+            raise UserError(
+                self.env._("Step %(step)s has no email template.", step=step.name)
+            )
+        rendered = template._generate_template(
+            move.ids,
+            (
+                "attachment_ids",
+                "body_html",
+                "email_cc",
+                "email_from",
+                "email_to",
+                "partner_to",
+                "reply_to",
+                "report_template_ids",
+                "subject",
+            ),
+            find_or_create_partners=True,
+        )[move.id]
+        partners = self.env["res.partner"].browse(rendered.get("partner_ids", []))
+        if not partners.filtered("email_normalized"):
+            raise UserError(
+                self.env._(
+                    "%(customer)s has no valid email address.",
+                    customer=(partners[:1] or move.partner_id).display_name,
+                )
+            )
+        attachments = [
+            (name, base64.b64decode(data))
+            for name, data in rendered.get("attachments", [])
+        ]
+        attachments += [
+            (attachment.name, attachment.raw)
+            for attachment in self.env["ir.attachment"].browse(
+                rendered.get("attachment_ids", [])
+            )
+        ]
+        if step.attach_invoice:
+            attachments.append(self._get_invoice_pdf())
+        message = move.with_context(mail_notify_force_send=False).message_post(
+            body=rendered.get("body_html") or "",
+            subject=rendered.get("subject"),
+            partner_ids=partners.filtered("email_normalized").ids,
+            email_from=rendered.get("email_from") or None,
+            reply_to=rendered.get("reply_to") or None,
+            attachments=attachments,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            email_layout_xmlid=template.email_layout_xmlid
+            or "mail.mail_notification_light",
+            mail_auto_delete=template.auto_delete,
+        )
+        return {"message_id": message.id}
+
+    def _get_invoice_pdf(self):
+        """Return the invoice PDF as a (file name, content) pair."""
+        move = self.move_id
+        if move.invoice_pdf_report_id:
+            return move.invoice_pdf_report_id.name, move.invoice_pdf_report_id.raw
+        content, _report_type = self.env["ir.actions.report"]._render_qweb_pdf(
+            "account.account_invoices", move.ids
+        )
+        return move._get_invoice_report_filename(), content
+
+    def _execute_sms(self):
+        """Queue the step's SMS to the customer's mobile number.
+
+        :return: dict of values to write on the event
+        """
+        move, step = self.move_id, self.step_id
+        if not step.sms_template_id:
+            raise UserError(
+                self.env._("Step %(step)s has no SMS template.", step=step.name)
+            )
+        partner = move.partner_id
+        number = self._get_sms_number(partner)
+        body = step.sms_template_id._render_field("body", move.ids, compute_lang=True)[
+            move.id
+        ]
+        if not body or not body.strip():
+            raise UserError(
+                self.env._(
+                    "The SMS template of step %(step)s rendered an empty text.",
+                    step=step.name,
+                )
+            )
+        # ``put_in_queue``: the SMS is sent by Odoo's SMS queue after this
+        # transaction commits, never from inside a batch that could roll back.
+        message = move._message_sms(
+            body,
+            partner_ids=partner.ids,
+            sms_pid_to_number={partner.id: number},
+            put_in_queue=True,
+        )
+        sms = self.env["sms.sms"].sudo().search(
+            [("mail_message_id", "=", message.id)], limit=1
+        )
+        return {"message_id": message.id, "sms_id": sms.id, "sms_number": number}
+
+    def _get_sms_number(self, partner):
+        """Return the partner's mobile number in E.164 form.
+
+        The number is read with the partner's country, then the company's.
+
+        :param partner: res.partner record
+        :return: str, the E.164 number
+        :raise UserError: when there is no number or it is not valid
+        """
+        raw = partner.mobile or partner.phone
+        if not raw:
+            raise UserError(
+                self.env._(
+                    "%(customer)s has no mobile number.", customer=partner.display_name
+                )
+            )
+        country = partner.country_id or self.company_id.country_id
+        try:
+            parsed = phonenumbers.parse(raw, country.code or None)
+        except phonenumbers.NumberParseException:
+            parsed = None
+        if not parsed or not phonenumbers.is_valid_number(parsed):
+            raise UserError(
+                self.env._(
+                    "The number %(number)s of %(customer)s is not a valid phone "
+                    "number.",
+                    number=raw,
+                    customer=partner.display_name,
+                )
+            )
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+    def _execute_call(self):
+        """Schedule a call activity on the invoice for the responsible user.
+
+        :return: dict of values to write on the event
+        """
+        move, step = self.move_id, self.step_id
+        user = step.activity_user_id or move.invoice_user_id or move.create_uid
+        activity_type = step.activity_type_id or self.env.ref(
+            "mail.mail_activity_data_call"
+        )
+        activity = move.with_context(
+            mail_activity_quick_update=True
+        ).activity_schedule(
+            activity_type_id=activity_type.id,
+            summary=step.activity_summary or step.name,
+            note=step.activity_note,
+            user_id=user.id,
+            date_deadline=self._get_company_today(self.company_id),
+        )
+        move._message_log(
+            body=self.env._(
+                "Collection step %(step)s: call scheduled for %(user)s.",
+                step=step.name,
+                user=user.name,
+            )
+        )
+        return {"activity_id": activity.id}

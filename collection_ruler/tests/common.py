@@ -1,0 +1,158 @@
+"""Shared set-up for collection_ruler tests, reusable by other modules.
+
+Every test works at fixed dates around ``DUE_DATE`` and walks the ruler through
+time with ``freeze_time``; nothing depends on today's date or on demo data.
+"""
+
+from contextlib import contextmanager
+from unittest.mock import patch
+from datetime import date, datetime, time, timedelta
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.tools import SQL
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.mail.tests.common import MailCommon, mail_new_test_user
+
+DUE_DATE = date(2026, 3, 10)
+
+
+def day(offset):
+    """Noon (UTC) of the day ``offset`` days from ``DUE_DATE``."""
+    return datetime.combine(DUE_DATE + timedelta(days=offset), time(12, 0))
+
+
+class SimulatedCrash(BaseException):
+    """A worker killed mid-run: not an ``Exception``, so no handler eats it."""
+
+
+class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.company_data["company"]
+        cls.company.write(
+            {
+                "email": "billing@company.example.com",
+                "country_id": cls.env.ref("base.br").id,
+            }
+        )
+        cls.company.partner_id.tz = "UTC"
+        cls.Event = cls.env["collection.ruler.event"]
+        cls.cron = cls.env.ref("collection_ruler.ir_cron_collection_ruler_run")
+        cls.ruler = cls.env.ref("collection_ruler.collection_ruler_default")
+        cls.step_before = cls.env.ref("collection_ruler.collection_ruler_step_before_due")
+        cls.step_due = cls.env.ref("collection_ruler.collection_ruler_step_due_today")
+        cls.step_call = cls.env.ref("collection_ruler.collection_ruler_step_call")
+        cls.step_sms = cls.env.ref("collection_ruler.collection_ruler_step_sms")
+        cls.company.collection_ruler_id = cls.ruler
+        cls.salesperson = mail_new_test_user(
+            cls.env,
+            login="collector",
+            name="Carla Collector",
+            email="carla@company.example.com",
+            groups="base.group_user,account.group_account_invoice",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.customer = cls.env["res.partner"].create(
+            {
+                "name": "Padaria Pão Quente",
+                "email": "financeiro@padaria.example.com",
+                "mobile": "+55 11 98765-4321",
+                "country_id": cls.env.ref("base.br").id,
+                "lang": "en_US",
+            }
+        )
+        cls.customer_2 = cls.env["res.partner"].create(
+            {
+                "name": "Oficina Boa Vista",
+                "email": "contato@oficina.example.com",
+                "mobile": "(21) 99876-5432",
+                "country_id": cls.env.ref("base.br").id,
+                "lang": "en_US",
+            }
+        )
+
+    # ------------------------------------------------------------------
+    # Helpers
+    # ------------------------------------------------------------------
+
+    @classmethod
+    def _create_invoice(cls, partner=None, due=DUE_DATE, amount=1000.0, post=True, **vals):
+        """Create (and post) a customer invoice due on ``due``."""
+        move = (
+            cls.env["account.move"]
+            .with_company(vals.pop("company", cls.company))
+            .create(
+                {
+                    "move_type": vals.pop("move_type", "out_invoice"),
+                    "partner_id": (partner or cls.customer).id,
+                    "invoice_date": due - timedelta(days=30),
+                    "invoice_date_due": due,
+                    "invoice_user_id": cls.salesperson.id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Monthly supply",
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [],
+                            }
+                        )
+                    ],
+                    **vals,
+                }
+            )
+        )
+        if post:
+            move.action_post()
+        return move
+
+    def _pay(self, move, amount, when):
+        """Register a payment of ``amount`` on ``move`` on date ``when``."""
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=move.ids
+        ).create({"amount": amount, "payment_date": when})._create_payments()
+
+    def _run(self, when, **kwargs):
+        """Run the collection cron's work as it would run at ``when``."""
+        with freeze_time(when):
+            return self.Event._run_due_events(**kwargs)
+
+    def _events(self, move):
+        """The events of ``move``, keyed by step."""
+        return {event.step_id: event for event in move.collection_event_ids}
+
+    def _mails_to(self, partner):
+        """Outgoing mail.mail created during the mock for ``partner``."""
+        return self._new_mails.filtered(lambda mail: partner in mail.recipient_ids)
+
+    @contextmanager
+    def _committing_batches(self):
+        """Make the run's batch commits real inside the test transaction.
+
+        Each "commit" becomes a savepoint; after a simulated crash the test
+        rolls back to the last one, as PostgreSQL would roll back the
+        transaction under way.
+
+        :return: the list of savepoint names, newest last
+        """
+        savepoints = []
+        cr = self.env.cr
+
+        def commit(event_model):
+            event_model.env.flush_all()
+            name = f"collection_batch_{len(savepoints)}"
+            cr.execute(SQL("SAVEPOINT %s", SQL.identifier(name)))
+            savepoints.append(name)
+
+        with patch.object(type(self.Event), "_commit_batch", commit):
+            yield savepoints
+
+    def _rollback_to(self, savepoint):
+        self.env.cr.execute(SQL("ROLLBACK TO SAVEPOINT %s", SQL.identifier(savepoint)))
+        self.env.invalidate_all()
+        self.env.registry.clear_cache()

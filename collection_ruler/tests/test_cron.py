@@ -1,0 +1,288 @@
+from datetime import datetime, timedelta
+from unittest.mock import patch
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import DUE_DATE, CollectionRulerCommon, SimulatedCrash, day
+
+EVENT_LOGGER = "odoo.addons.collection_ruler.models.collection_ruler_event"
+
+
+@tagged("post_install", "-at_install")
+class TestCollectionCron(CollectionRulerCommon):
+    def test_emails_before_and_on_due_date(self):
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            counters = self._run(day(-4))
+        self.assertEqual(counters["done"], 0)
+        self.assertFalse(self._mails_to(self.customer))
+
+        with self.mock_mail_gateway():
+            counters = self._run(day(-3))
+        self.assertEqual(counters["done"], 1)
+        mail = self._mails_to(self.customer)
+        self.assertEqual(len(mail), 1)
+        self.assertIn(f"invoice {move.name} is due on", mail.subject)
+        self.assertIn("1,000.00", mail.body_html)
+        self.assertIn(move.get_portal_url(), mail.body_html, "carries the pay link")
+        self.assertEqual(mail.state, "outgoing", "queued, never sent inside the run")
+        event = self._events(move)[self.step_before]
+        self.assertEqual(event.state, "done")
+        self.assertEqual(event.executed_at, day(-3))
+        self.assertEqual(event.message_id, mail.mail_message_id)
+        self.assertEqual(event.amount_residual, 1000.0)
+        self.assertIn(event.message_id, move.message_ids, "posted in the chatter")
+
+        with self.mock_mail_gateway():
+            self._run(day(-2))
+        self.assertFalse(self._mails_to(self.customer))
+
+        with self.mock_mail_gateway():
+            self._run(day(0))
+        self.assertMailMail(
+            self.customer,
+            "outgoing",
+            content="is due today",
+            fields_values={"subject": f"{self.company.name}: invoice {move.name} is due today"},
+        )
+        self.assertEqual(move.collection_next_date, DUE_DATE + timedelta(days=3))
+
+    def test_call_activity(self):
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run(day(0))
+            self._run(day(3))
+        event = self._events(move)[self.step_call]
+        self.assertEqual(event.state, "done")
+        activity = event.activity_id
+        self.assertEqual(activity.res_id, move.id)
+        self.assertEqual(activity.user_id, self.salesperson)
+        self.assertEqual(activity.activity_type_id, self.env.ref("mail.mail_activity_data_call"))
+        self.assertEqual(activity.date_deadline, DUE_DATE + timedelta(days=3))
+        self.assertIn("person in charge of payments", str(activity.note))
+        self.assertIn("call scheduled for Carla Collector", move.message_ids[0].body)
+        # An explicit responsible wins over the salesperson.
+        self.step_call.activity_user_id = self.env.user
+        other = self._create_invoice(due=DUE_DATE + timedelta(days=1))
+        with self.mock_mail_gateway():
+            self._run(day(4))
+        self.assertEqual(self._events(other)[self.step_call].activity_id.user_id, self.env.user)
+
+    def test_payment_cancels_the_rest(self):
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run(day(0))
+        self._pay(move, 1000.0, DUE_DATE + timedelta(days=1))
+        self.assertIn(move.payment_state, ("paid", "in_payment"))
+        with self.mock_mail_gateway():
+            counters = self._run(day(3))
+        events = self._events(move)
+        self.assertEqual(events[self.step_due].state, "done")
+        self.assertEqual(events[self.step_call].state, "cancelled")
+        self.assertEqual(events[self.step_sms].state, "cancelled")
+        self.assertEqual(events[self.step_call].failure_reason, "The invoice is paid.")
+        self.assertEqual(counters["cancelled"], 1)
+        self.assertFalse(move.activity_ids)
+        with self.mock_mail_gateway():
+            self._run(day(7))
+        self.assertFalse(self._new_mails)
+
+    def test_partial_payment_quotes_amount_due(self):
+        move = self._create_invoice()
+        self._pay(move, 400.0, DUE_DATE - timedelta(days=1))
+        self.assertEqual(move.payment_state, "partial")
+        with self.mock_mail_gateway():
+            self._run(day(0))
+        mail = self._mails_to(self.customer)
+        self.assertIn("partial payment", mail.body_html)
+        self.assertIn("600.00", mail.body_html)
+        self.assertNotIn("1,000.00", mail.body_html)
+        self.assertEqual(self._events(move)[self.step_due].amount_residual, 600.0)
+
+    def test_run_twice_same_day_sends_nothing_new(self):
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            first = self._run(day(0))
+            second = self._run(day(0).replace(hour=18))
+        self.assertEqual(first["done"], 1)
+        self.assertEqual(second, dict.fromkeys(second, 0))
+        self.assertEqual(len(self._mails_to(self.customer)), 1)
+        self.assertEqual(self._events(move)[self.step_due].state, "done")
+
+    def test_catch_up_after_missed_days(self):
+        """A cron down for a week sends the latest step only."""
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            counters = self._run(day(4))
+        events = self._events(move)
+        self.assertEqual(counters, {"done": 1, "failed": 0, "skipped": 2, "cancelled": 0})
+        self.assertEqual(events[self.step_before].state, "skipped")
+        self.assertEqual(events[self.step_due].state, "skipped")
+        self.assertIn("Reminder on the due date", move.message_ids.mapped("body")[1])
+        self.assertEqual(events[self.step_call].state, "done")
+        self.assertEqual(events[self.step_sms].state, "scheduled")
+        self.assertFalse(self._mails_to(self.customer), "no burst of stale emails")
+
+    def test_broken_template_fails_one_event(self):
+        broken = self.step_due.mail_template_id.copy(
+            {"body_html": '<p><t t-out="object.no_such_field"/></p>'}
+        )
+        ruler = self.ruler.copy({"name": "Broken"})
+        ruler.step_ids.filtered(lambda s: s.offset_days == 0).mail_template_id = broken
+        bad = self._create_invoice(collection_ruler_id=ruler.id)
+        good = self._create_invoice(partner=self.customer_2)
+        with self.mock_mail_gateway(), mute_logger(EVENT_LOGGER, "odoo.addons.mail.models.mail_render_mixin"):
+            counters = self._run(day(0))
+        self.assertEqual(counters["done"], 1)
+        self.assertEqual(counters["failed"], 1)
+        bad_event = bad.collection_event_ids.filtered(lambda e: e.step_id.offset_days == 0)
+        self.assertEqual(bad_event.state, "failed")
+        self.assertIn("no_such_field", bad_event.failure_reason)
+        self.assertIn("failed", bad.message_ids[0].body)
+        self.assertFalse(self._mails_to(self.customer))
+        self.assertEqual(len(self._mails_to(self.customer_2)), 1)
+        self.assertEqual(self._events(good)[self.step_due].state, "done")
+
+    def test_missing_email_fails_one_event(self):
+        no_email = self.env["res.partner"].create({"name": "No Email Ltda"})
+        bad = self._create_invoice(partner=no_email)
+        good = self._create_invoice()
+        with self.mock_mail_gateway(), mute_logger(EVENT_LOGGER):
+            counters = self._run(day(0))
+        self.assertEqual((counters["done"], counters["failed"]), (1, 1))
+        event = self._events(bad)[self.step_due]
+        self.assertEqual(event.state, "failed")
+        self.assertEqual(event.failure_reason, "No Email Ltda has no valid email address.")
+        self.assertEqual(self._events(good)[self.step_due].state, "done")
+        self.assertEqual(len(self._mails_to(self.customer)), 1)
+
+    def test_attach_invoice_pdf(self):
+        self.step_due.attach_invoice = True
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run(day(0))
+        mail = self._mails_to(self.customer)
+        self.assertEqual(
+            mail.attachment_ids.mapped("name"), [move._get_invoice_report_filename()]
+        )
+        content = mail.attachment_ids.raw
+        if self.env["ir.actions.report"].get_wkhtmltopdf_state() == "ok":
+            self.assertTrue(content.startswith(b"%PDF"), "a real PDF")
+        else:
+            self.assertIn(move.name.encode(), content, "the HTML rendering of the invoice")
+
+    def test_cron_record_runs(self):
+        move = self._create_invoice()
+        self.assertEqual(self.cron.model_id.model, "collection.ruler.event")
+        with self.mock_mail_gateway(), freeze_time(day(0)):
+            self.cron.method_direct_trigger()
+        self.assertEqual(self._events(move)[self.step_due].state, "done")
+        self.assertEqual(len(self._mails_to(self.customer)), 1)
+
+    def test_company_time_zone(self):
+        """A step is due when its date has come where the company is."""
+        self.company.partner_id.tz = "America/Sao_Paulo"
+        move = self._create_invoice()
+        late_evening_before = datetime.combine(DUE_DATE, datetime.min.time()) + timedelta(hours=2)
+        with self.mock_mail_gateway():
+            self._run(late_evening_before)  # 23:00 on D-1 in São Paulo
+        self.assertEqual(self._events(move)[self.step_due].state, "scheduled")
+        self.assertEqual(self._events(move)[self.step_before].state, "done")
+        with self.mock_mail_gateway():
+            self._run(late_evening_before + timedelta(hours=2))  # 01:00 on D0
+        self.assertEqual(self._events(move)[self.step_due].state, "done")
+
+    def test_batches_and_crash_resume(self):
+        """A run killed mid-way resumes without loss and without duplicates."""
+        moves = [self._create_invoice(partner=self.customer) for _i in range(2)]
+        moves += [self._create_invoice(partner=self.customer_2) for _i in range(2)]
+        self.env["ir.config_parameter"].set_param("collection_ruler.batch_size", 1)
+        Event = type(self.Event)
+        original = Event._execute_email
+        calls = []
+
+        def crash_on_third(event):
+            calls.append(event.move_id)
+            if len(calls) == 3:
+                raise SimulatedCrash()
+            return original(event)
+
+        with self.mock_mail_gateway(), self._committing_batches() as savepoints:
+            # Not ``assertRaises``: Odoo's wraps the block in a savepoint of its
+            # own, which would undo the batches the run committed.
+            try:
+                with patch.object(Event, "_execute_email", crash_on_third):
+                    self._run(day(0))
+            except SimulatedCrash:
+                pass
+            else:
+                self.fail("the run should have crashed")
+            self.assertEqual(len(savepoints), 2, "two batches committed")
+            self._rollback_to(savepoints[-1])
+            states = [self._events(m)[self.step_due].state for m in moves]
+            self.assertEqual(states.count("done"), 2)
+            self.assertEqual(states.count("scheduled"), 2)
+            self.assertEqual(
+                len(self.env["mail.mail"].search([("model", "=", "account.move"), ("res_id", "in", [m.id for m in moves])])),
+                2,
+                "the crashed batch left no email behind",
+            )
+            counters = self._run(day(0))
+        self.assertEqual(counters["done"], 2)
+        self.assertEqual(
+            {self._events(m)[self.step_due].state for m in moves}, {"done"}
+        )
+        mails = self.env["mail.mail"].search(
+            [("model", "=", "account.move"), ("res_id", "in", [m.id for m in moves])]
+        )
+        self.assertEqual(sorted(mails.mapped("res_id")), sorted(m.id for m in moves))
+
+    def test_due_event_search_does_not_grow_with_open_invoices(self):
+        """Nothing due: a run costs the same for 2 or 20 open invoices."""
+        for _i in range(2):
+            self._create_invoice(due=DUE_DATE + timedelta(days=30))
+        self.env.flush_all()
+        with freeze_time(day(0)):
+            self.Event._run_due_events()  # warm the caches (parameters, companies)
+            with self.assertQueryCount(2):
+                self.Event._run_due_events()
+        for _i in range(18):
+            self._create_invoice(due=DUE_DATE + timedelta(days=30))
+        self.env.flush_all()
+        with freeze_time(day(0)), self.assertQueryCount(2):
+            self.Event._run_due_events()
+
+    def test_batch_cost_per_call_event_is_flat(self):
+        """Preparing a batch costs the same per event for 1 and 10 invoices."""
+        self.step_call.activity_user_id = self.salesperson
+        ruler = self.env["collection.ruler"].create(
+            {
+                "name": "Calls",
+                "step_ids": [Command.create({"name": "Call", "offset_days": 0, "channel": "call"})],
+            }
+        )
+        counts = []
+        for n in (1, 10):
+            moves = self.env["account.move"]
+            for _i in range(n):
+                moves |= self._create_invoice(collection_ruler_id=ruler.id)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            with freeze_time(day(0)):
+                before = self.cr.sql_log_count
+                counters = self.Event._run_due_events(rulers=ruler)
+                counts.append((self.cr.sql_log_count - before) / n)
+            self.assertEqual(counters["done"], n)
+        self.assertLessEqual(counts[1], counts[0], f"queries per event: {counts}")
+
+    def test_run_now_action(self):
+        move = self._create_invoice()
+        with self.mock_mail_gateway(), freeze_time(day(0)):
+            action = self.ruler.action_run_now()
+        self.assertEqual(action["params"]["type"], "success")
+        self.assertIn("1 sent", action["params"]["message"])
+        self.assertEqual(self._events(move)[self.step_due].state, "done")

@@ -1,0 +1,184 @@
+from datetime import timedelta
+
+from odoo import Command
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+
+from .common import DUE_DATE, CollectionRulerCommon, day
+
+
+@tagged("post_install", "-at_install")
+class TestCollectionSchedule(CollectionRulerCommon):
+    def test_default_ruler_data(self):
+        """The shipped ruler is the classic one: D-3, D0, D+3 call, D+7 SMS."""
+        steps = self.ruler.step_ids.sorted("offset_days")
+        self.assertEqual(
+            [(s.offset_days, s.channel) for s in steps],
+            [(-3, "email"), (0, "email"), (3, "call"), (7, "sms")],
+        )
+        self.assertEqual(self.step_before.offset_label, "3 days before due date")
+        self.assertEqual(self.step_due.offset_label, "On due date")
+        self.assertEqual(self.step_sms.offset_label, "7 days late")
+
+    def test_post_creates_events(self):
+        move = self._create_invoice(post=False)
+        self.assertFalse(move.collection_event_ids, "a draft has no events")
+        self.assertEqual(move.collection_ruler_id, self.ruler)
+        move.action_post()
+        events = self._events(move)
+        self.assertEqual(
+            {step: event.scheduled_date for step, event in events.items()},
+            {
+                self.step_before: DUE_DATE - timedelta(days=3),
+                self.step_due: DUE_DATE,
+                self.step_call: DUE_DATE + timedelta(days=3),
+                self.step_sms: DUE_DATE + timedelta(days=7),
+            },
+        )
+        self.assertEqual(set(move.collection_event_ids.mapped("state")), {"scheduled"})
+        self.assertEqual(move.collection_event_ids.partner_id, self.customer)
+        self.assertEqual(move.collection_event_ids.company_id, self.company)
+        self.assertEqual(events[self.step_sms].channel, "sms")
+        self.assertEqual(move.collection_next_date, DUE_DATE - timedelta(days=3))
+
+    def test_no_events_without_something_to_collect(self):
+        draft = self._create_invoice(post=False)
+        refund = self._create_invoice(move_type="out_refund")
+        bill = self._create_invoice(move_type="in_invoice")
+        zero = self._create_invoice(amount=0.0)
+        no_ruler = self._create_invoice(collection_ruler_id=False)
+        for move in (draft, refund, bill, zero, no_ruler):
+            self.assertFalse(move.collection_event_ids, move.move_type)
+        self.assertFalse(refund.collection_ruler_id)
+        self.assertFalse(bill.collection_ruler_id)
+
+    def test_ruler_from_invoice_then_customer_then_company(self):
+        short = self.env["collection.ruler"].create(
+            {
+                "name": "Short",
+                "step_ids": [
+                    Command.create(
+                        {
+                            "name": "Due",
+                            "offset_days": 0,
+                            "channel": "email",
+                            "mail_template_id": self.step_due.mail_template_id.id,
+                        }
+                    )
+                ],
+            }
+        )
+        other = short.copy({"name": "Other"})
+        self.assertEqual(self._create_invoice().collection_ruler_id, self.ruler)
+        self.customer_2.collection_ruler_id = short
+        contact = self.env["res.partner"].create(
+            {"name": "Accounts payable", "parent_id": self.customer_2.id}
+        )
+        self.assertEqual(contact.collection_ruler_id, short, "synced to contacts")
+        self.assertEqual(
+            self._create_invoice(partner=contact).collection_ruler_id, short
+        )
+        move = self._create_invoice(partner=self.customer_2, collection_ruler_id=other.id)
+        self.assertEqual(move.collection_ruler_id, other)
+        self.assertEqual(move.collection_event_ids.ruler_id, other)
+        self.assertEqual(short.invoice_count, 1)
+        self.assertEqual(short.partner_count, 2)
+
+    def test_reschedule_on_due_date_change_keeps_executed(self):
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run(day(-3))
+        events = self._events(move)
+        self.assertEqual(events[self.step_before].state, "done")
+        move.button_draft()
+        self.assertEqual(events[self.step_due].state, "cancelled")
+        move.invoice_date_due = DUE_DATE + timedelta(days=10)
+        move.action_post()
+        self.assertEqual(events[self.step_before].state, "done")
+        self.assertEqual(
+            events[self.step_before].scheduled_date,
+            DUE_DATE - timedelta(days=3),
+            "an event that ran is never moved",
+        )
+        self.assertEqual(events[self.step_due].state, "scheduled")
+        self.assertEqual(events[self.step_due].scheduled_date, DUE_DATE + timedelta(days=10))
+        self.assertEqual(
+            events[self.step_sms].scheduled_date, DUE_DATE + timedelta(days=17)
+        )
+        with self.mock_mail_gateway():
+            counters = self._run(day(0))
+        self.assertEqual(counters["done"], 0, "nothing is due on the old due date")
+        self.assertFalse(self._mails_to(self.customer))
+
+    def test_change_ruler_reschedules(self):
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run(day(-3))
+        late_only = self.env["collection.ruler"].create(
+            {
+                "name": "Late only",
+                "step_ids": [
+                    Command.create(
+                        {
+                            "name": "Late call",
+                            "offset_days": 5,
+                            "channel": "call",
+                        }
+                    )
+                ],
+            }
+        )
+        move.collection_ruler_id = late_only
+        events = self._events(move)
+        self.assertEqual(events[self.step_before].state, "done")
+        self.assertEqual(events[self.step_due].state, "cancelled")
+        self.assertEqual(events[self.step_sms].state, "cancelled")
+        new_event = events[late_only.step_ids]
+        self.assertEqual(new_event.state, "scheduled")
+        self.assertEqual(new_event.scheduled_date, DUE_DATE + timedelta(days=5))
+        self.assertEqual(move.collection_next_date, DUE_DATE + timedelta(days=5))
+        # Back to the first ruler: its cancelled steps come back.
+        move.collection_ruler_id = self.ruler
+        self.assertEqual(events[self.step_due].state, "scheduled")
+        self.assertEqual(new_event.state, "cancelled")
+
+    def test_step_changes_reschedule_open_invoices(self):
+        move = self._create_invoice()
+        self.step_sms.offset_days = 10
+        self.assertEqual(
+            self._events(move)[self.step_sms].scheduled_date,
+            DUE_DATE + timedelta(days=10),
+        )
+        self.step_call.active = False
+        self.assertEqual(self._events(move)[self.step_call].state, "cancelled")
+        extra = self.env["collection.ruler.step"].create(
+            {"ruler_id": self.ruler.id, "name": "Extra", "offset_days": 20, "channel": "call"}
+        )
+        self.assertEqual(self._events(move)[extra].scheduled_date, DUE_DATE + timedelta(days=20))
+
+    def test_exclusion(self):
+        move = self._create_invoice()
+        move.collection_excluded = True
+        self.assertEqual(set(move.collection_event_ids.mapped("state")), {"cancelled"})
+        self.assertFalse(move.collection_next_date)
+        with self.mock_mail_gateway():
+            counters = self._run(day(0))
+        self.assertEqual(counters["done"], 0)
+        self.assertFalse(self._mails_to(self.customer))
+        move.collection_excluded = False
+        self.assertEqual(set(move.collection_event_ids.mapped("state")), {"scheduled"})
+
+    def test_step_template_required(self):
+        with self.assertRaises(ValidationError):
+            self.env["collection.ruler.step"].create(
+                {"ruler_id": self.ruler.id, "name": "No template", "channel": "sms"}
+            )
+
+    def test_step_that_ran_cannot_be_deleted(self):
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run(day(-3))
+        with self.assertRaises(UserError):
+            self.step_before.unlink()
+        self.step_sms.unlink()
+        self.assertNotIn(self.step_sms, self._events(move))

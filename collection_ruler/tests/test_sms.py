@@ -1,0 +1,92 @@
+from datetime import timedelta
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.sms.tests.common import SMSCommon
+
+from .common import DUE_DATE, CollectionRulerCommon, day
+
+EVENT_LOGGER = "odoo.addons.collection_ruler.models.collection_ruler_event"
+
+
+@tagged("post_install", "-at_install")
+class TestCollectionSMS(CollectionRulerCommon, SMSCommon):
+    def test_walk_through_time(self):
+        """D-3 email, D0 email, D+3 call, D+7 SMS, each on its day only."""
+        move = self._create_invoice()
+        expected = {
+            -4: None,
+            -3: self.step_before,
+            -1: None,
+            0: self.step_due,
+            1: None,
+            3: self.step_call,
+            5: None,
+            7: self.step_sms,
+            8: None,
+        }
+        for offset, step in expected.items():
+            with self.subTest(day=offset), self.mock_mail_gateway(), self.mockSMSGateway():
+                counters = self._run(day(offset))
+                self.assertEqual(counters["done"], 1 if step else 0)
+                mails = self._mails_to(self.customer)
+                if step and step.channel == "email":
+                    self.assertEqual(len(mails), 1)
+                    self.assertEqual(self._events(move)[step].message_id, mails.mail_message_id)
+                else:
+                    self.assertFalse(mails)
+                if step and step.channel == "sms":
+                    self.assertSMSOutgoing(
+                        self.customer,
+                        "+5511987654321",
+                        content=f"invoice {move.name} is overdue since",
+                    )
+                    event = self._events(move)[step]
+                    self.assertEqual(event.sms_number, "+5511987654321")
+                    self.assertEqual(event.sms_id.state, "outgoing")
+                    self.assertIn("1,000.00", event.sms_id.body)
+                    self.assertIn(move.get_portal_url(), event.sms_id.body)
+                else:
+                    self.assertFalse(self._new_sms)
+                if step and step.channel == "call":
+                    self.assertTrue(self._events(move)[step].activity_id)
+        self.assertEqual(set(move.collection_event_ids.mapped("state")), {"done"})
+        self.assertFalse(move.collection_next_date)
+
+    def test_number_normalised_with_company_country(self):
+        """A local number without country is read with the company's."""
+        partner = self.env["res.partner"].create(
+            {"name": "Local Number", "mobile": "(11) 98765-0000", "email": "l@example.com"}
+        )
+        move = self._create_invoice(partner=partner, due=DUE_DATE - timedelta(days=7))
+        with self.mock_mail_gateway(), self.mockSMSGateway():
+            self._run(day(0))
+        self.assertSMSOutgoing(partner, "+5511987650000")
+        self.assertEqual(self._events(move)[self.step_sms].state, "done")
+
+    def test_invalid_number_fails_one_event(self):
+        bad_partner = self.env["res.partner"].create(
+            {"name": "Bad Number", "mobile": "12345", "country_id": self.env.ref("base.br").id}
+        )
+        no_partner = self.env["res.partner"].create({"name": "No Number"})
+        late = DUE_DATE - timedelta(days=7)
+        bad = self._create_invoice(partner=bad_partner, due=late)
+        missing = self._create_invoice(partner=no_partner, due=late)
+        good = self._create_invoice(partner=self.customer_2, due=late)
+        with self.mock_mail_gateway(), self.mockSMSGateway(), mute_logger(EVENT_LOGGER):
+            counters = self._run(day(0))
+        self.assertEqual((counters["done"], counters["failed"]), (1, 2))
+        bad_event = self._events(bad)[self.step_sms]
+        self.assertEqual(bad_event.state, "failed")
+        self.assertEqual(
+            bad_event.failure_reason,
+            "The number 12345 of Bad Number is not a valid phone number.",
+        )
+        self.assertEqual(
+            self._events(missing)[self.step_sms].failure_reason,
+            "No Number has no mobile number.",
+        )
+        self.assertSMSOutgoing(self.customer_2, "+5521998765432")
+        self.assertEqual(len(self._new_sms), 1, "only the valid number got an SMS")
+        self.assertEqual(self._events(good)[self.step_sms].state, "done")
