@@ -35,8 +35,7 @@ class AccountMove(models.Model):
         string="Excluded from Collection",
         copy=False,
         tracking=True,
-        help="No reminder is sent for this invoice, for example while it is "
-        "disputed.",
+        help="No reminder is sent for this invoice, for example while it is disputed.",
     )
     collection_event_ids = fields.One2many(
         comodel_name="collection.ruler.event",

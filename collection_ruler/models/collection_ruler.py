@@ -31,12 +31,8 @@ class CollectionRuler(models.Model):
     )
 
     # === Usage === #
-    partner_count = fields.Integer(
-        string="Customers", compute="_compute_partner_count"
-    )
-    invoice_count = fields.Integer(
-        string="Invoices", compute="_compute_invoice_count"
-    )
+    partner_count = fields.Integer(string="Customers", compute="_compute_partner_count")
+    invoice_count = fields.Integer(string="Invoices", compute="_compute_invoice_count")
 
     # === Compute methods === #
 
@@ -47,7 +43,10 @@ class CollectionRuler(models.Model):
 
     def _compute_invoice_count(self):
         groups = self.env["account.move"]._read_group(
-            [("collection_ruler_id", "in", self.ids), ("move_type", "=", "out_invoice")],
+            [
+                ("collection_ruler_id", "in", self.ids),
+                ("move_type", "=", "out_invoice"),
+            ],
             groupby=["collection_ruler_id"],
             aggregates=["__count"],
         )
@@ -89,8 +88,10 @@ class CollectionRuler(models.Model):
         """
         self.env["collection.ruler.event"].check_access("write")
         self.check_access("write")
-        result = self.env["collection.ruler.event"].sudo()._run_due_events(
-            rulers=self, companies=self.env.companies
+        result = (
+            self.env["collection.ruler.event"]
+            .sudo()
+            ._run_due_events(rulers=self, companies=self.env.companies)
         )
         return {
             "type": "ir.actions.client",

@@ -54,14 +54,14 @@ class CollectionRulerEvent(models.Model):
         index=True,
     )
     step_sequence = fields.Integer()
-    company_id = fields.Many2one(
-        comodel_name="res.company", required=True, index=True
-    )
+    company_id = fields.Many2one(comodel_name="res.company", required=True, index=True)
     currency_id = fields.Many2one(related="move_id.currency_id")
     channel = fields.Selection(
-        selection=lambda self: self.env["collection.ruler.step"]
-        ._fields["channel"]
-        ._description_selection(self.env),
+        selection=lambda self: (
+            self.env["collection.ruler.step"]
+            ._fields["channel"]
+            ._description_selection(self.env)
+        ),
         required=True,
     )
 
@@ -91,9 +91,7 @@ class CollectionRulerEvent(models.Model):
     message_id = fields.Many2one(
         comodel_name="mail.message", string="Message", ondelete="set null"
     )
-    sms_id = fields.Many2one(
-        comodel_name="sms.sms", string="SMS", ondelete="set null"
-    )
+    sms_id = fields.Many2one(comodel_name="sms.sms", string="SMS", ondelete="set null")
     sms_number = fields.Char(string="SMS Number")
     activity_id = fields.Many2one(
         comodel_name="mail.activity", string="Activity", ondelete="set null"
@@ -130,8 +128,10 @@ class CollectionRulerEvent(models.Model):
     @api.model
     def _get_batch_size(self):
         """Return how many events one batch processes before committing."""
-        value = self.env["ir.config_parameter"].sudo().get_param(
-            "collection_ruler.batch_size"
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("collection_ruler.batch_size")
         )
         try:
             return max(int(value), 1) if value else DEFAULT_BATCH_SIZE
@@ -250,7 +250,7 @@ class CollectionRulerEvent(models.Model):
                 todays[company] = self._get_company_today(company)
             if event.scheduled_date <= todays[company]:
                 by_move[event.move_id] |= event
-        for move, move_events in by_move.items():
+        for move_events in by_move.values():
             ordered = move_events.sorted(
                 lambda e: (e.scheduled_date, e.step_sequence, e.step_id.id)
             )
@@ -440,8 +440,10 @@ class CollectionRulerEvent(models.Model):
             sms_pid_to_number={partner.id: number},
             put_in_queue=True,
         )
-        sms = self.env["sms.sms"].sudo().search(
-            [("mail_message_id", "=", message.id)], limit=1
+        sms = (
+            self.env["sms.sms"]
+            .sudo()
+            .search([("mail_message_id", "=", message.id)], limit=1)
         )
         return {"message_id": message.id, "sms_id": sms.id, "sms_number": number}
 
@@ -487,9 +489,7 @@ class CollectionRulerEvent(models.Model):
         activity_type = step.activity_type_id or self.env.ref(
             "mail.mail_activity_data_call"
         )
-        activity = move.with_context(
-            mail_activity_quick_update=True
-        ).activity_schedule(
+        activity = move.with_context(mail_activity_quick_update=True).activity_schedule(
             activity_type_id=activity_type.id,
             summary=step.activity_summary or step.name,
             note=step.activity_note,

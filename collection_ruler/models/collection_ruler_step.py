@@ -124,8 +124,10 @@ class CollectionRulerStep(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_executed(self):
-        events = self.env["collection.ruler.event"].sudo().search(
-            [("step_id", "in", self.ids)]
+        events = (
+            self.env["collection.ruler.event"]
+            .sudo()
+            .search([("step_id", "in", self.ids)])
         )
         if events.filtered(lambda e: e.state not in ("scheduled", "cancelled")):
             raise UserError(

@@ -8,7 +8,8 @@ class ResPartner(models.Model):
         comodel_name="collection.ruler",
         string="Collection Ruler",
         company_dependent=True,
-        domain="['|', ('company_id', '=', False), ('company_id', '=', current_company_id)]",
+        domain="['|', ('company_id', '=', False), "
+        "('company_id', '=', current_company_id)]",
         help="The collection ruler of this customer's new invoices. Leave empty "
         "to use the company's default ruler.",
     )

@@ -5,8 +5,8 @@ time with ``freeze_time``; nothing depends on today's date or on demo data.
 """
 
 from contextlib import contextmanager
-from unittest.mock import patch
 from datetime import date, datetime, time, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -43,7 +43,9 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
         cls.Event = cls.env["collection.ruler.event"]
         cls.cron = cls.env.ref("collection_ruler.ir_cron_collection_ruler_run")
         cls.ruler = cls.env.ref("collection_ruler.collection_ruler_default")
-        cls.step_before = cls.env.ref("collection_ruler.collection_ruler_step_before_due")
+        cls.step_before = cls.env.ref(
+            "collection_ruler.collection_ruler_step_before_due"
+        )
         cls.step_due = cls.env.ref("collection_ruler.collection_ruler_step_due_today")
         cls.step_call = cls.env.ref("collection_ruler.collection_ruler_step_call")
         cls.step_sms = cls.env.ref("collection_ruler.collection_ruler_step_sms")
@@ -81,7 +83,9 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
     # ------------------------------------------------------------------
 
     @classmethod
-    def _create_invoice(cls, partner=None, due=DUE_DATE, amount=1000.0, post=True, **vals):
+    def _create_invoice(
+        cls, partner=None, due=DUE_DATE, amount=1000.0, post=True, **vals
+    ):
         """Create (and post) a customer invoice due on ``due``."""
         move = (
             cls.env["account.move"]

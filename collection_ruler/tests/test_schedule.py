@@ -78,7 +78,9 @@ class TestCollectionSchedule(CollectionRulerCommon):
         self.assertEqual(
             self._create_invoice(partner=contact).collection_ruler_id, short
         )
-        move = self._create_invoice(partner=self.customer_2, collection_ruler_id=other.id)
+        move = self._create_invoice(
+            partner=self.customer_2, collection_ruler_id=other.id
+        )
         self.assertEqual(move.collection_ruler_id, other)
         self.assertEqual(move.collection_event_ids.ruler_id, other)
         self.assertEqual(short.invoice_count, 1)
@@ -101,7 +103,9 @@ class TestCollectionSchedule(CollectionRulerCommon):
             "an event that ran is never moved",
         )
         self.assertEqual(events[self.step_due].state, "scheduled")
-        self.assertEqual(events[self.step_due].scheduled_date, DUE_DATE + timedelta(days=10))
+        self.assertEqual(
+            events[self.step_due].scheduled_date, DUE_DATE + timedelta(days=10)
+        )
         self.assertEqual(
             events[self.step_sms].scheduled_date, DUE_DATE + timedelta(days=17)
         )
@@ -152,9 +156,16 @@ class TestCollectionSchedule(CollectionRulerCommon):
         self.step_call.active = False
         self.assertEqual(self._events(move)[self.step_call].state, "cancelled")
         extra = self.env["collection.ruler.step"].create(
-            {"ruler_id": self.ruler.id, "name": "Extra", "offset_days": 20, "channel": "call"}
+            {
+                "ruler_id": self.ruler.id,
+                "name": "Extra",
+                "offset_days": 20,
+                "channel": "call",
+            }
         )
-        self.assertEqual(self._events(move)[extra].scheduled_date, DUE_DATE + timedelta(days=20))
+        self.assertEqual(
+            self._events(move)[extra].scheduled_date, DUE_DATE + timedelta(days=20)
+        )
 
     def test_exclusion(self):
         move = self._create_invoice()

@@ -15,7 +15,11 @@ class TestCollectionSecurity(CollectionRulerCommon):
             {
                 "name": "Company B ruler",
                 "company_id": cls.company_b.id,
-                "step_ids": [Command.create({"name": "Call", "offset_days": 0, "channel": "call"})],
+                "step_ids": [
+                    Command.create(
+                        {"name": "Call", "offset_days": 0, "channel": "call"}
+                    )
+                ],
             }
         )
         cls.company_b.collection_ruler_id = cls.ruler_b
@@ -24,7 +28,9 @@ class TestCollectionSecurity(CollectionRulerCommon):
         )
         cls.customer_b = cls.env["res.partner"].create({"name": "Customer B"})
         cls.invoice_a = cls._create_invoice()
-        cls.invoice_b = cls._create_invoice(partner=cls.customer_b, company=cls.company_b)
+        cls.invoice_b = cls._create_invoice(
+            partner=cls.customer_b, company=cls.company_b
+        )
         cls.collection_user = new_test_user(
             cls.env,
             login="collection_user",
@@ -49,10 +55,16 @@ class TestCollectionSecurity(CollectionRulerCommon):
         )
 
     def test_invoicing_user_is_collection_user(self):
-        self.assertTrue(self.collection_user.has_group("collection_ruler.group_collection_user"))
-        self.assertFalse(self.collection_user.has_group("collection_ruler.group_collection_manager"))
         self.assertTrue(
-            self.env.ref("base.user_admin").has_group("collection_ruler.group_collection_manager")
+            self.collection_user.has_group("collection_ruler.group_collection_user")
+        )
+        self.assertFalse(
+            self.collection_user.has_group("collection_ruler.group_collection_manager")
+        )
+        self.assertTrue(
+            self.env.ref("base.user_admin").has_group(
+                "collection_ruler.group_collection_manager"
+            )
         )
 
     def test_companies_never_see_each_other(self):
@@ -69,7 +81,9 @@ class TestCollectionSecurity(CollectionRulerCommon):
         with self.assertRaises(AccessError):
             self.ruler_b.with_user(self.collection_user).read(["name"])
         with self.assertRaises(AccessError):
-            self.invoice_b.collection_event_ids.with_user(self.collection_user).read(["state"])
+            self.invoice_b.collection_event_ids.with_user(self.collection_user).read(
+                ["state"]
+            )
 
     def test_run_per_company_keeps_companies_apart(self):
         with self.mock_mail_gateway():
@@ -84,19 +98,25 @@ class TestCollectionSecurity(CollectionRulerCommon):
     def test_collection_user_reads_but_cannot_edit(self):
         ruler = self.ruler.with_user(self.collection_user)
         self.assertEqual(ruler.step_ids.mapped("offset_days"), [-3, 0, 3, 7])
-        self.assertEqual(len(self.invoice_a.with_user(self.collection_user).collection_event_ids), 4)
+        self.assertEqual(
+            len(self.invoice_a.with_user(self.collection_user).collection_event_ids), 4
+        )
         with self.assertRaises(AccessError):
             ruler.name = "Mine now"
         with self.assertRaises(AccessError):
             ruler.step_ids[0].offset_days = 1
         with self.assertRaises(AccessError):
-            self.env["collection.ruler"].with_user(self.collection_user).create({"name": "New"})
+            self.env["collection.ruler"].with_user(self.collection_user).create(
+                {"name": "New"}
+            )
         with self.assertRaises(AccessError):
             ruler.action_run_now()
         with self.assertRaises(AccessError):
             self.invoice_a.with_user(self.collection_user).collection_excluded = True
         with self.assertRaises(AccessError):
-            self.invoice_a.collection_event_ids.with_user(self.collection_user).state = "done"
+            self.invoice_a.collection_event_ids.with_user(
+                self.collection_user
+            ).state = "done"
 
     def test_collection_user_posts_invoices(self):
         """Posting schedules events even for users who cannot write them."""
@@ -108,7 +128,9 @@ class TestCollectionSecurity(CollectionRulerCommon):
         ruler = self.ruler.with_user(self.collection_manager)
         ruler.step_ids.filtered(lambda s: s.offset_days == 7).offset_days = 8
         self.invoice_a.with_user(self.collection_manager).collection_excluded = True
-        self.assertEqual(set(self.invoice_a.collection_event_ids.mapped("state")), {"cancelled"})
+        self.assertEqual(
+            set(self.invoice_a.collection_event_ids.mapped("state")), {"cancelled"}
+        )
         self.invoice_a.with_user(self.collection_manager).collection_excluded = False
         with self.mock_mail_gateway():
             from freezegun import freeze_time

@@ -27,13 +27,19 @@ class TestCollectionSMS(CollectionRulerCommon, SMSCommon):
             8: None,
         }
         for offset, step in expected.items():
-            with self.subTest(day=offset), self.mock_mail_gateway(), self.mockSMSGateway():
+            with (
+                self.subTest(day=offset),
+                self.mock_mail_gateway(),
+                self.mockSMSGateway(),
+            ):
                 counters = self._run(day(offset))
                 self.assertEqual(counters["done"], 1 if step else 0)
                 mails = self._mails_to(self.customer)
                 if step and step.channel == "email":
                     self.assertEqual(len(mails), 1)
-                    self.assertEqual(self._events(move)[step].message_id, mails.mail_message_id)
+                    self.assertEqual(
+                        self._events(move)[step].message_id, mails.mail_message_id
+                    )
                 else:
                     self.assertFalse(mails)
                 if step and step.channel == "sms":
@@ -57,7 +63,11 @@ class TestCollectionSMS(CollectionRulerCommon, SMSCommon):
     def test_number_normalised_with_company_country(self):
         """A local number without country is read with the company's."""
         partner = self.env["res.partner"].create(
-            {"name": "Local Number", "mobile": "(11) 98765-0000", "email": "l@example.com"}
+            {
+                "name": "Local Number",
+                "mobile": "(11) 98765-0000",
+                "email": "l@example.com",
+            }
         )
         move = self._create_invoice(partner=partner, due=DUE_DATE - timedelta(days=7))
         with self.mock_mail_gateway(), self.mockSMSGateway():
@@ -67,7 +77,11 @@ class TestCollectionSMS(CollectionRulerCommon, SMSCommon):
 
     def test_invalid_number_fails_one_event(self):
         bad_partner = self.env["res.partner"].create(
-            {"name": "Bad Number", "mobile": "12345", "country_id": self.env.ref("base.br").id}
+            {
+                "name": "Bad Number",
+                "mobile": "12345",
+                "country_id": self.env.ref("base.br").id,
+            }
         )
         no_partner = self.env["res.partner"].create({"name": "No Number"})
         late = DUE_DATE - timedelta(days=7)
