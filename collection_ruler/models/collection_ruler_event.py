@@ -122,8 +122,13 @@ class CollectionRulerEvent(models.Model):
 
     @api.model
     def _cron_run(self):
-        """Entry point of the daily scheduled action."""
-        self._run_due_events()
+        """Entry point of the daily scheduled action.
+
+        The cron's user may not be allowed in every company, while the run
+        serves all of them: it runs as superuser, each event in its own
+        invoice's company.
+        """
+        self.sudo()._run_due_events()
 
     @api.model
     def _get_batch_size(self):
@@ -258,7 +263,8 @@ class CollectionRulerEvent(models.Model):
             if stale:
                 stale._mark_skipped(latest)
                 counters["skipped"] += len(stale)
-            counters["done" if latest._execute() else "failed"] += 1
+            sent = latest.with_company(latest.company_id)._execute()
+            counters["done" if sent else "failed"] += 1
 
     def _mark_skipped(self, latest):
         """Skip missed steps that a later due step supersedes."""

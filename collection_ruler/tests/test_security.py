@@ -1,3 +1,5 @@
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
@@ -95,6 +97,15 @@ class TestCollectionSecurity(CollectionRulerCommon):
             "running company B leaves company A alone",
         )
 
+    def test_cron_runs_every_company(self):
+        with self.mock_mail_gateway(), freeze_time(day(0)):
+            self.cron.method_direct_trigger()
+        self.assertEqual(self.invoice_b.collection_event_ids.state, "done")
+        self.assertEqual(
+            self.invoice_b.collection_event_ids.activity_id.res_id, self.invoice_b.id
+        )
+        self.assertEqual(self._events(self.invoice_a)[self.step_due].state, "done")
+
     def test_collection_user_reads_but_cannot_edit(self):
         ruler = self.ruler.with_user(self.collection_user)
         self.assertEqual(ruler.step_ids.mapped("offset_days"), [-3, 0, 3, 7])
@@ -132,11 +143,8 @@ class TestCollectionSecurity(CollectionRulerCommon):
             set(self.invoice_a.collection_event_ids.mapped("state")), {"cancelled"}
         )
         self.invoice_a.with_user(self.collection_manager).collection_excluded = False
-        with self.mock_mail_gateway():
-            from freezegun import freeze_time
-
-            with freeze_time(day(0)):
-                action = ruler.action_run_now()
+        with self.mock_mail_gateway(), freeze_time(day(0)):
+            action = ruler.action_run_now()
         self.assertIn("1 sent", action["params"]["message"])
 
     def test_plain_user_sees_nothing(self):
