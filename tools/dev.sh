@@ -3,6 +3,7 @@
 #
 #   tools/dev.sh demo    install what is needed, create a demo database, serve Odoo
 #   tools/dev.sh test    run the test suite on a throwaway database
+#   tools/dev.sh bench   time the collection run on a throwaway database
 #
 # Odoo 18 is found as an importable `odoo` package, or as the source tree named
 # by ODOO_SRC. This script never downloads or builds Odoo.
@@ -252,14 +253,27 @@ cmd_test() {
     return "$status"
 }
 
+cmd_bench() {
+    setup
+    local db="crbench_$$" conf="$LOCAL/bench.conf"
+    write_config "$conf" "$LOCAL/log/bench.log"
+    mkdir -p "$LOCAL/log"
+    trap 'drop_db "'"$db"'"' EXIT
+    say "creating database $db and installing collection_ruler (no demo data)"
+    odoo -c "$conf" -d "$db" -i collection_ruler --without-demo=all --stop-after-init \
+        || die "could not install collection_ruler"
+    (cd /tmp && "$PY" "$REPO/tools/benchmark.py" -c "$conf" -d "$db" "$@")
+}
+
 main() {
     local command="${1:-}"
     shift || true
     case "$command" in
         demo) cmd_demo "$@" ;;
         test) cmd_test "$@" ;;
+        bench) cmd_bench "$@" ;;
         *)
-            echo "usage: tools/dev.sh demo|test [pytest arguments]" >&2
+            echo "usage: tools/dev.sh demo|test [pytest arguments]|bench [-n N]" >&2
             exit 2
             ;;
     esac
