@@ -12,7 +12,6 @@ COLLECTION_TRIGGER_FIELDS = {
     "payment_state",
     "state",
 }
-CLOSED_PAYMENT_STATES = ("paid", "in_payment", "reversed", "blocked")
 
 
 class AccountMove(models.Model):

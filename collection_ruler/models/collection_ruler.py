@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class CollectionRuler(models.Model):
@@ -129,15 +129,6 @@ class CollectionRuler(models.Model):
         for partner in partners:
             result.setdefault(partner.collection_ruler_id.id, []).append(partner.id)
         return result
-
-    @api.model
-    def _get_default_for_company(self, company):
-        """Return the ruler a company uses when its customer has none.
-
-        :param company: a res.company record
-        :return: a collection.ruler record, possibly empty
-        """
-        return company.collection_ruler_id
 
     def _reschedule_open_invoices(self):
         """Bring the events of the open invoices of these rulers up to date."""

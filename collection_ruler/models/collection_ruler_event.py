@@ -372,7 +372,8 @@ class CollectionRulerEvent(models.Model):
             find_or_create_partners=True,
         )[move.id]
         partners = self.env["res.partner"].browse(rendered.get("partner_ids", []))
-        if not partners.filtered("email_normalized"):
+        recipients = partners.filtered("email_normalized")
+        if not recipients:
             raise UserError(
                 self.env._(
                     "%(customer)s has no valid email address.",
@@ -394,7 +395,7 @@ class CollectionRulerEvent(models.Model):
         message = move.with_context(mail_notify_force_send=False).message_post(
             body=rendered.get("body_html") or "",
             subject=rendered.get("subject"),
-            partner_ids=partners.filtered("email_normalized").ids,
+            partner_ids=recipients.ids,
             email_from=rendered.get("email_from") or None,
             reply_to=rendered.get("reply_to") or None,
             attachments=attachments,
