@@ -1,8 +1,9 @@
 {
     "name": "Collection Ruler",
     "summary": "Automated collection schedules (régua de cobrança) for customer "
-    "invoices: email, SMS and call steps before, on and after the due date",
-    "version": "18.0.1.0.0",
+    "invoices: email, SMS, call and letter steps, late charges and credit-bureau "
+    "registration",
+    "version": "18.0.1.1.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/collection-ruler/collection_ruler",
     "author": "Collection Ruler",
@@ -14,12 +15,16 @@
     "data": [
         "security/collection_ruler_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_sequence_data.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
         "data/collection_ruler_data.xml",
         "data/ir_cron_data.xml",
+        "report/collection_letter_reports.xml",
+        "report/collection_letter_templates.xml",
         "views/collection_ruler_views.xml",
         "views/collection_ruler_event_views.xml",
+        "views/collection_bureau_registration_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",

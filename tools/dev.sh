@@ -210,7 +210,9 @@ cmd_demo() {
     write_config "$conf" ""
     say "creating database $db with demo data and collection_ruler installed"
     drop_db "$db"
-    odoo -c "$conf" -d "$db" -i collection_ruler --stop-after-init --log-level=warn \
+    # pt_BR is loaded so that the Brazilian demo customer gets Portuguese letters.
+    odoo -c "$conf" -d "$db" -i collection_ruler --load-language=pt_BR \
+        --stop-after-init --log-level=warn \
         || die "could not create the demo database $db"
     echo
     echo "Collection Ruler demo: http://localhost:$HTTP_PORT (database $db)"
@@ -231,9 +233,11 @@ cmd_test() {
     write_config "$LOCAL/test.conf" "$test_log"
     trap 'drop_db "'"$db"'"' EXIT
     drop_db "$db"
-    say "creating database $db and installing collection_ruler (no demo data)"
-    odoo -c "$LOCAL/test-install.conf" -d "$db" -i collection_ruler --without-demo=all \
-        --stop-after-init --log-level=info \
+    # Brazil's localization comes along so that the letters' Pix codes are
+    # tested through Odoo's own EMV QR support.
+    say "creating database $db and installing collection_ruler and l10n_br (no demo data)"
+    odoo -c "$LOCAL/test-install.conf" -d "$db" -i collection_ruler,l10n_br \
+        --without-demo=all --stop-after-init --log-level=info \
         || { tail -n 40 "$install_log"; die "could not install collection_ruler"; }
     say "running the tests"
     local status=0

@@ -2,7 +2,13 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
+
+from .collection_ruler import INDIVIDUAL_FINE_CAP
+
+# The heavy extrajudicial notice announces a lawsuit this many days after its
+# deadline, after the protest and the credit-bureau registration.
+LAWSUIT_DELAY_DAYS = 30
 
 # Changing one of these fields on an invoice may change its collection schedule.
 COLLECTION_TRIGGER_FIELDS = {
@@ -48,7 +54,41 @@ class AccountMove(models.Model):
         store=True,
     )
 
+    collection_boleto_line = fields.Char(
+        string="Boleto Digitable Line",
+        copy=False,
+        help="The digitable line of this invoice's boleto, printed in collection "
+        "letters. Banking modules can fill it in.",
+    )
+
+    # === Late charges, as of today or the ``collection_date`` context key === #
+    collection_days_late = fields.Integer(
+        string="Days Late", compute="_compute_collection_charges"
+    )
+    collection_fine_amount = fields.Monetary(
+        string="Late Fine", compute="_compute_collection_charges"
+    )
+    collection_interest_amount = fields.Monetary(
+        string="Late Interest", compute="_compute_collection_charges"
+    )
+    collection_amount_updated = fields.Monetary(
+        string="Updated Amount Due",
+        compute="_compute_collection_charges",
+        help="The amount due plus the late fine and interest. It is informational "
+        "and never posted.",
+    )
+
     # === Compute methods === #
+
+    @api.depends("amount_residual", "invoice_date_due", "collection_ruler_id")
+    @api.depends_context("collection_date")
+    def _compute_collection_charges(self):
+        for move in self:
+            charges = move._collection_get_charges()
+            move.collection_days_late = charges["days_late"]
+            move.collection_fine_amount = charges["fine"]
+            move.collection_interest_amount = charges["interest"]
+            move.collection_amount_updated = charges["total"]
 
     @api.depends("partner_id", "company_id", "move_type")
     def _compute_collection_ruler_id(self):
@@ -73,6 +113,25 @@ class AccountMove(models.Model):
             ]
             move.collection_next_date = min(dates) if dates else False
 
+    # === Constraints === #
+
+    @api.constrains("collection_ruler_id", "partner_id")
+    def _check_collection_fine_cap(self):
+        for move in self:
+            ruler = move.collection_ruler_id
+            # The company's default ruler serves every customer: its fine is
+            # capped for individuals when computed. A ruler chosen for the
+            # invoice or its customer is checked here and on the customer.
+            if (
+                ruler
+                and ruler.fine_percent > INDIVIDUAL_FINE_CAP
+                and ruler != move.company_id.collection_ruler_id
+                and move.commercial_partner_id._collection_is_individual()
+            ):
+                raise ValidationError(
+                    ruler._get_fine_cap_message(move.commercial_partner_id)
+                )
+
     # === CRUD === #
 
     def write(self, vals):
@@ -91,7 +150,204 @@ class AccountMove(models.Model):
             self._collection_sync_events()
         return res
 
+    def _invoice_paid_hook(self):
+        res = super()._invoice_paid_hook()
+        self._collection_sync_events()
+        self._collection_request_bureau_removal()
+        return res
+
     # === Business methods === #
+
+    def _collection_request_bureau_removal(self):
+        """Ask for the removal of the credit-bureau registrations of paid invoices.
+
+        Runs with superuser rights: whoever registers the payment may not see
+        registrations, yet the removal is due at once (STJ, Sumula 548).
+        """
+        paid = self.filtered(lambda m: m.payment_state in ("paid", "in_payment"))
+        if not paid:
+            return
+        registrations = (
+            self.env["collection.bureau.registration"]
+            .sudo()
+            .search(
+                [
+                    ("move_id", "in", paid.ids),
+                    ("state", "in", ("to_register", "registered")),
+                ]
+            )
+        )
+        registrations._request_removal(self.env._("The invoice was paid."))
+
+    def _collection_get_today(self):
+        """Today in the company's time zone, or the ``collection_date`` key."""
+        self.ensure_one()
+        date = self.env.context.get("collection_date")
+        if date:
+            return fields.Date.to_date(date)
+        return self.env["collection.ruler.event"]._get_company_today(self.company_id)
+
+    def _collection_get_charges(self, date=None):
+        """The late fine and interest on what is still due, at ``date``.
+
+        The fine is charged once from the first day late; the interest pro rata
+        per calendar day late, a month counting as 30 days. Nothing is charged
+        on or before the due date.
+
+        :param date: the date of the computation (default: today)
+        :return: dict with days_late, fine, interest, total (the amount due
+            plus both), fine_percent and interest_percent
+        """
+        self.ensure_one()
+        date = date or self._collection_get_today()
+        residual = self.amount_residual
+        ruler = self.collection_ruler_id
+        days_late = 0
+        if self.invoice_date_due and date > self.invoice_date_due:
+            days_late = (date - self.invoice_date_due).days
+        fine_percent = interest_percent = 0.0
+        if ruler and days_late and residual > 0:
+            fine_percent = ruler._get_fine_percent(self.commercial_partner_id)
+            interest_percent = ruler.interest_percent
+        currency = self.currency_id
+        fine = currency.round(residual * fine_percent / 100)
+        interest = currency.round(residual * interest_percent / 100 / 30 * days_late)
+        return {
+            "days_late": days_late,
+            "fine": fine,
+            "interest": interest,
+            "total": currency.round(residual + fine + interest),
+            "fine_percent": fine_percent,
+            "interest_percent": interest_percent,
+        }
+
+    def _collection_get_overdue_invoices(self, date=None):
+        """The debtor's open customer invoices overdue at ``date``, this one first.
+
+        :param date: the reference date (default: today)
+        :return: account.move recordset
+        """
+        self.ensure_one()
+        date = date or self._collection_get_today()
+        overdue = self.search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("commercial_partner_id", "=", self.commercial_partner_id.id),
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("payment_state", "in", ("not_paid", "partial")),
+                ("invoice_date_due", "<", date),
+            ],
+            order="invoice_date_due, name, id",
+        )
+        return self | overdue if self in overdue else overdue
+
+    def _collection_get_pay_url(self):
+        """The tokenized customer-portal link to view and pay this invoice."""
+        self.ensure_one()
+        return self.get_base_url() + self.get_portal_url()
+
+    def _collection_get_pix_bank(self):
+        """The company bank account with a Pix key to receive this invoice on.
+
+        Pix codes come from Odoo's EMV QR support (``account_qr_code_emv``,
+        with Brazil's ``l10n_br``); without it there is none.
+
+        :return: res.partner.bank record, possibly empty
+        """
+        self.ensure_one()
+        Bank = self.env["res.partner.bank"]
+        if "proxy_type" not in Bank._fields:
+            return Bank
+        candidates = self.partner_bank_id | self.company_id.partner_id.bank_ids
+        return candidates.filtered(
+            lambda bank: bank.proxy_type not in (False, "none") and bank.proxy_value
+        )[:1]
+
+    def _collection_get_pix(self, amount=None):
+        """The Pix copy-and-paste code and QR code image of this invoice.
+
+        :param amount: the amount to ask for (default: the amount due)
+        :return: dict with ``payload`` and ``qr_code`` (a data URI), or an
+            empty dict when no Pix code can be made
+        """
+        self.ensure_one()
+        bank = self._collection_get_pix_bank()
+        if not bank:
+            return {}
+        amount = self.amount_residual if amount is None else amount
+        vals = bank._build_qr_code_vals(
+            amount,
+            self.payment_reference or self.name,
+            None,
+            self.currency_id,
+            self.partner_id,
+            qr_method="emv_qr",
+            silent_errors=True,
+        )
+        if not vals:
+            return {}
+        return {
+            "payload": bank._get_qr_vals(**vals),
+            "qr_code": bank._get_qr_code_base64(**vals),
+        }
+
+    def _collection_get_letter_values(self, letter_type):
+        """Everything a collection letter of this invoice prints.
+
+        The context may carry ``collection_date`` (the letter's date) and
+        ``collection_deadline_days`` (the days given to pay, default 10).
+
+        :param letter_type: a key of the step's ``letter_type`` selection
+        :return: dict of values for the letter templates
+        """
+        self.ensure_one()
+        date = self._collection_get_today()
+        debtor = self.commercial_partner_id
+        deadline_days = self.env.context.get("collection_deadline_days") or 10
+        notice_days = debtor._collection_get_bureau_notice_days(self.company_id)
+        if letter_type == "debit_notice":
+            deadline_days = max(deadline_days, notice_days)
+        deadline = date + timedelta(days=deadline_days)
+        rows = []
+        totals = dict.fromkeys(("original", "due", "fine", "interest", "total"), 0.0)
+        for invoice in self._collection_get_overdue_invoices(date):
+            charges = invoice._collection_get_charges(date)
+            rows.append(
+                {
+                    "invoice": invoice,
+                    "original": invoice.amount_total,
+                    "due": invoice.amount_residual,
+                    **charges,
+                }
+            )
+            if invoice.currency_id == self.currency_id:
+                totals["original"] += invoice.amount_total
+                totals["due"] += invoice.amount_residual
+                totals["fine"] += charges["fine"]
+                totals["interest"] += charges["interest"]
+                totals["total"] += charges["total"]
+        ruler = self.collection_ruler_id
+        return {
+            "date": date,
+            "deadline": deadline,
+            "after_deadline": deadline + timedelta(days=1),
+            "lawsuit_date": deadline + timedelta(days=LAWSUIT_DELAY_DAYS),
+            "max_days_late": max((row["days_late"] for row in rows), default=0),
+            "fine_percent": ruler._get_fine_percent(debtor) if ruler else 0.0,
+            "interest_percent": ruler.interest_percent if ruler else 0.0,
+            "deadline_days": deadline_days,
+            "notice_days": notice_days,
+            "creditor": self.company_id.partner_id,
+            "company": self.company_id,
+            "debtor": debtor,
+            "rows": rows,
+            "totals": totals,
+            "currency": self.currency_id,
+            "pay_url": self._collection_get_pay_url(),
+            "pix": self._collection_get_pix(),
+            "boleto_line": self.collection_boleto_line,
+        }
 
     def _collection_get_stop_reason(self):
         """Say why this invoice must not be collected, if it must not.
@@ -149,6 +405,8 @@ class AccountMove(models.Model):
             for step in steps:
                 date = move.invoice_date_due + timedelta(days=step.offset_days)
                 event = event_by_step.get(step)
+                if event and event.deferred_until:
+                    date = max(date, event.deferred_until)
                 if not event:
                     to_create.append(move._collection_prepare_event_values(step, date))
                 elif event.state == "cancelled" or (

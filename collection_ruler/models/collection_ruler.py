@@ -1,4 +1,9 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+# Brazil's consumer code (art. 52, paragraph 1) caps the late fine charged to
+# an individual at 2% of the amount due.
+INDIVIDUAL_FINE_CAP = 2.0
 
 
 class CollectionRuler(models.Model):
@@ -30,6 +35,24 @@ class CollectionRuler(models.Model):
         context={"active_test": False},
     )
 
+    # === Late charges === #
+    fine_percent = fields.Float(
+        string="Late Fine (%)",
+        digits=(16, 2),
+        default=2.0,
+        help="Charged once on the amount still due, from the first day late. "
+        "Individuals are never charged more than 2% (Brazilian consumer code, "
+        "art. 52, paragraph 1).",
+    )
+    interest_percent = fields.Float(
+        string="Monthly Interest (%)",
+        digits=(16, 4),
+        default=1.0,
+        help="Charged pro rata per day late on the amount still due, a month "
+        "counting as 30 days. The amounts are shown in letters and templates "
+        "and never posted.",
+    )
+
     # === Usage === #
     partner_count = fields.Integer(string="Customers", compute="_compute_partner_count")
     invoice_count = fields.Integer(string="Invoices", compute="_compute_invoice_count")
@@ -53,6 +76,61 @@ class CollectionRuler(models.Model):
         counts = {ruler.id: count for ruler, count in groups}
         for ruler in self:
             ruler.invoice_count = counts.get(ruler.id, 0)
+
+    # === Constraints === #
+
+    @api.constrains("fine_percent", "interest_percent")
+    def _check_late_charges(self):
+        for ruler in self:
+            if not 0 <= ruler.fine_percent <= 100:
+                raise ValidationError(
+                    self.env._(
+                        "The late fine of %(ruler)s must be between 0%% and 100%%.",
+                        ruler=ruler.name,
+                    )
+                )
+            if ruler.interest_percent < 0:
+                raise ValidationError(
+                    self.env._(
+                        "The monthly interest of %(ruler)s cannot be negative.",
+                        ruler=ruler.name,
+                    )
+                )
+        over_cap = self.filtered(lambda r: r.fine_percent > INDIVIDUAL_FINE_CAP)
+        if not over_cap:
+            return
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("collection_ruler_id", "in", over_cap.ids)])
+        )
+        individuals = partners.filtered(lambda p: p._collection_is_individual())
+        if individuals:
+            raise ValidationError(over_cap._get_fine_cap_message(individuals[:1]))
+
+    def _get_fine_cap_message(self, partner):
+        """The error shown when a fine over the cap would reach an individual."""
+        return self.env._(
+            "The late fine of %(ruler)s is %(fine)s%%, but %(customer)s is an "
+            "individual: Brazil's consumer code (art. 52, paragraph 1) caps the "
+            "fine charged to individuals at 2%%. Lower the fine or use another "
+            "ruler for this customer.",
+            ruler=self[:1].name,
+            fine=self[:1].fine_percent,
+            customer=partner.display_name,
+        )
+
+    def _get_fine_percent(self, partner):
+        """The late fine rate this ruler charges ``partner``.
+
+        :param partner: the debtor (res.partner)
+        :return: float, a percentage
+        """
+        self.ensure_one()
+        if partner._collection_is_individual():
+            return min(self.fine_percent, INDIVIDUAL_FINE_CAP)
+        return self.fine_percent
 
     # === Actions === #
 
@@ -99,8 +177,8 @@ class CollectionRuler(models.Model):
             "params": {
                 "title": self.env._("Collection run finished"),
                 "message": self.env._(
-                    "%(done)s sent, %(failed)s failed, %(skipped)s skipped, "
-                    "%(cancelled)s cancelled.",
+                    "%(done)s sent, %(failed)s failed, %(deferred)s deferred, "
+                    "%(skipped)s skipped, %(cancelled)s cancelled.",
                     **result,
                 ),
                 "type": "success" if not result["failed"] else "warning",

@@ -3,12 +3,15 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from datetime import timedelta
 
 import phonenumbers
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.osv import expression
+from odoo.tools.misc import format_date
+from odoo.tools.pdf import merge_pdf
 
 _logger = logging.getLogger(__name__)
 
@@ -17,6 +20,23 @@ _logger = logging.getLogger(__name__)
 # time limit.
 RUN_TIME_BUDGET = 240
 DEFAULT_BATCH_SIZE = 200
+
+# The report of each letter type of a step.
+LETTER_REPORTS = {
+    "debit_notice": "collection_ruler.action_report_debit_notice",
+    "nej_light": "collection_ruler.action_report_nej_light",
+    "nej_moderate": "collection_ruler.action_report_nej_moderate",
+    "nej_heavy": "collection_ruler.action_report_nej_heavy",
+}
+
+
+class CollectionDeferred(Exception):
+    """Raised by a channel that cannot run yet: the event waits until ``date``."""
+
+    def __init__(self, date, reason):
+        super().__init__(reason)
+        self.date = date
+        self.reason = reason
 
 
 class CollectionRulerEvent(models.Model):
@@ -96,6 +116,27 @@ class CollectionRulerEvent(models.Model):
     activity_id = fields.Many2one(
         comodel_name="mail.activity", string="Activity", ondelete="set null"
     )
+    deferred_until = fields.Date(
+        readonly=True,
+        help="A legal guard postponed this step: it does not run before this date.",
+    )
+    letter_attachment_id = fields.Many2one(
+        comodel_name="ir.attachment", string="Letter", ondelete="set null"
+    )
+    letter_delivery = fields.Selection(
+        selection=[("email", "Emailed"), ("print", "To Print")],
+        readonly=True,
+    )
+    letter_printed_at = fields.Datetime(string="Printed On", readonly=True)
+    letter_to_print = fields.Boolean(
+        compute="_compute_letter_to_print", search="_search_letter_to_print"
+    )
+    registration_id = fields.Many2one(
+        comodel_name="collection.bureau.registration",
+        string="Credit Bureau Registration",
+        ondelete="set null",
+        groups="collection_ruler.group_collection_manager",
+    )
 
     _sql_constraints = [
         (
@@ -104,6 +145,21 @@ class CollectionRulerEvent(models.Model):
             "An invoice has one event per ruler step.",
         ),
     ]
+
+    @api.depends("letter_delivery", "letter_printed_at")
+    def _compute_letter_to_print(self):
+        for event in self:
+            event.letter_to_print = (
+                event.letter_delivery == "print" and not event.letter_printed_at
+            )
+
+    def _search_letter_to_print(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on letters to print."))
+        domain = [("letter_delivery", "=", "print"), ("letter_printed_at", "=", False)]
+        if (operator == "=") != value:
+            return ["!", *expression.normalize_domain(domain)]
+        return domain
 
     def init(self):
         # The cron looks for due events with one search: a partial index on
@@ -129,6 +185,7 @@ class CollectionRulerEvent(models.Model):
         invoice's company.
         """
         self.sudo()._run_due_events()
+        self.env["collection.bureau.registration"].sudo()._cron_request_paid_removals()
 
     @api.model
     def _get_batch_size(self):
@@ -187,12 +244,14 @@ class CollectionRulerEvent(models.Model):
         :param rulers: optionally restrict to these collection.ruler records
         :param companies: res.company records to run for (default: all)
         :param int batch_size: events per batch (default: system parameter)
-        :return: dict of counters: done, failed, skipped, cancelled
+        :return: dict of counters: done, failed, deferred, skipped, cancelled
         """
         if companies is None:
             companies = self.env["res.company"].sudo().search([])
         batch_size = batch_size or self._get_batch_size()
-        counters = dict.fromkeys(("done", "failed", "skipped", "cancelled"), 0)
+        counters = dict.fromkeys(
+            ("done", "failed", "deferred", "skipped", "cancelled"), 0
+        )
         domain = self._get_due_domain(companies, rulers)
         started = time.monotonic()
         processed = 0
@@ -260,11 +319,14 @@ class CollectionRulerEvent(models.Model):
                 lambda e: (e.scheduled_date, e.step_sequence, e.step_id.id)
             )
             latest, stale = ordered[-1], ordered[:-1]
+            mandatory = stale.filtered(lambda e: e.step_id._is_mandatory())
+            stale -= mandatory
             if stale:
                 stale._mark_skipped(latest)
                 counters["skipped"] += len(stale)
-            sent = latest.with_company(latest.company_id)._execute()
-            counters["done" if sent else "failed"] += 1
+            for event in mandatory + latest:
+                outcome = event.with_company(event.company_id)._execute()
+                counters[outcome] += 1
 
     def _mark_skipped(self, latest):
         """Skip missed steps that a later due step supersedes."""
@@ -290,7 +352,8 @@ class CollectionRulerEvent(models.Model):
     def _execute(self):
         """Run this event through its channel, in a savepoint of its own.
 
-        :return: True when it was sent, False when it failed
+        :return: "done" when it ran, "deferred" when a legal guard postponed
+            it, "failed" when it failed
         """
         self.ensure_one()
         try:
@@ -303,7 +366,23 @@ class CollectionRulerEvent(models.Model):
                     failure_reason=False,
                 )
                 self.write(values)
-            return True
+            return "done"
+        except CollectionDeferred as deferral:
+            self.write(
+                {
+                    "scheduled_date": deferral.date,
+                    "deferred_until": deferral.date,
+                    "failure_reason": deferral.reason,
+                }
+            )
+            self.move_id._message_log(
+                body=self.env._(
+                    "Collection step %(step)s deferred: %(reason)s",
+                    step=self.step_id.name,
+                    reason=deferral.reason,
+                )
+            )
+            return "deferred"
         except Exception as error:  # noqa: BLE001 - one bad event never stops a run
             reason = self._get_failure_reason(error)
             _logger.warning(
@@ -327,7 +406,7 @@ class CollectionRulerEvent(models.Model):
                     reason=reason,
                 )
             )
-            return False
+            return "failed"
 
     @api.model
     def _get_failure_reason(self, error):
@@ -350,8 +429,21 @@ class CollectionRulerEvent(models.Model):
 
         :return: dict of values to write on the event
         """
+        step = self.step_id
+        attachments = [self._get_invoice_pdf()] if step.attach_invoice else []
+        message = self._send_template_email(step.mail_template_id, attachments)
+        return {"message_id": message.id}
+
+    def _send_template_email(self, template, attachments=(), attachment_ids=()):
+        """Render ``template`` for the invoice, post it and mail it.
+
+        :param template: mail.template record
+        :param attachments: extra (file name, content) pairs to attach
+        :param attachment_ids: ids of existing ir.attachment records to attach
+        :return: the posted mail.message
+        :raise UserError: when there is no template or no valid recipient
+        """
         move, step = self.move_id, self.step_id
-        template = step.mail_template_id
         if not template:
             raise UserError(
                 self.env._("Step %(step)s has no email template.", step=step.name)
@@ -383,29 +475,27 @@ class CollectionRulerEvent(models.Model):
         attachments = [
             (name, base64.b64decode(data))
             for name, data in rendered.get("attachments", [])
-        ]
+        ] + list(attachments)
         attachments += [
             (attachment.name, attachment.raw)
             for attachment in self.env["ir.attachment"].browse(
                 rendered.get("attachment_ids", [])
             )
         ]
-        if step.attach_invoice:
-            attachments.append(self._get_invoice_pdf())
-        message = move.with_context(mail_notify_force_send=False).message_post(
+        return move.with_context(mail_notify_force_send=False).message_post(
             body=rendered.get("body_html") or "",
             subject=rendered.get("subject"),
             partner_ids=recipients.ids,
             email_from=rendered.get("email_from") or None,
             reply_to=rendered.get("reply_to") or None,
             attachments=attachments,
+            attachment_ids=list(attachment_ids),
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
             email_layout_xmlid=template.email_layout_xmlid
             or "mail.mail_notification_light",
             mail_auto_delete=template.auto_delete,
         )
-        return {"message_id": message.id}
 
     def _get_invoice_pdf(self):
         """Return the invoice PDF as a (file name, content) pair."""
@@ -511,3 +601,206 @@ class CollectionRulerEvent(models.Model):
             )
         )
         return {"activity_id": activity.id}
+
+    def _execute_letter(self):
+        """Render the step's letter, keep it on the invoice and deliver it.
+
+        The letter is emailed with the step's template when the step asks for
+        it and the customer has an email address; otherwise it waits in the
+        letters to print.
+
+        :return: dict of values to write on the event
+        """
+        move, step = self.move_id, self.step_id
+        name, content = self._render_letter()
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": name,
+                "raw": content,
+                "res_model": "account.move",
+                "res_id": move.id,
+                "mimetype": "application/pdf",
+            }
+        )
+        values = {"letter_attachment_id": attachment.id}
+        partner = move.partner_id
+        if step.letter_send_email and partner.email_normalized:
+            message = self._send_template_email(
+                step.mail_template_id, attachment_ids=attachment.ids
+            )
+            values.update(message_id=message.id, letter_delivery="email")
+            return values
+        message = move._message_log(
+            body=self.env._(
+                "Collection step %(step)s: the letter is waiting to be printed and "
+                "mailed.",
+                step=step.name,
+            ),
+            attachment_ids=attachment.ids,
+        )
+        values.update(message_id=message.id, letter_delivery="print")
+        return values
+
+    def _render_letter(self):
+        """Render this event's letter as a PDF in the customer's language.
+
+        :return: (file name, PDF content) pair
+        """
+        move, step = self.move_id, self.step_id
+        report = self.env.ref(LETTER_REPORTS[step.letter_type])
+        content, _report_type = (
+            self.env["ir.actions.report"]
+            .with_context(
+                collection_deadline_days=step.deadline_days,
+                collection_date=fields.Date.to_string(
+                    self._get_company_today(self.company_id)
+                ),
+            )
+            ._render_qweb_pdf(report, move.ids)
+        )
+        letter_label = dict(
+            step._fields["letter_type"]._description_selection(
+                self.with_context(lang=move.partner_id.lang).env
+            )
+        )[step.letter_type]
+        name = f"{letter_label} - {move.name}.pdf".replace("/", "-")
+        return name, content
+
+    @api.model
+    def action_print_pending_letters(self):
+        """Merge every letter waiting to be printed into one PDF to download.
+
+        Called on a selection, only its letters are printed. The letters are
+        marked printed, which starts the notice period of a debit notice.
+
+        :return: an action downloading the merged PDF
+        """
+        domain = [("letter_to_print", "=", True), ("letter_attachment_id", "!=", False)]
+        if self.ids:
+            domain = expression.AND([domain, [("id", "in", self.ids)]])
+        events = self.search(domain, order="partner_id, move_id, id")
+        if not events:
+            raise UserError(self.env._("No letter is waiting to be printed."))
+        events.check_access("write")
+        merged = merge_pdf([event.letter_attachment_id.sudo().raw for event in events])
+        now = fields.Datetime.now()
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": self.env._(
+                    "Collection letters %(date)s.pdf",
+                    date=fields.Datetime.to_string(now).replace(":", "-"),
+                ),
+                "raw": merged,
+                "mimetype": "application/pdf",
+                "res_model": self._name,
+            }
+        )
+        events.sudo().write({"letter_printed_at": now})
+        for move in events.move_id:
+            move._message_log(
+                body=self.env._(
+                    "Collection letter printed by %(user)s.", user=self.env.user.name
+                )
+            )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{attachment.id}?download=true",
+            "target": "self",
+        }
+
+    def _get_letter_sent_date(self):
+        """The date a letter reached the customer's hands: emailed or printed.
+
+        :return: a date, or False while it waits to be printed
+        """
+        self.ensure_one()
+        if self.letter_delivery == "email":
+            sent_at = self.executed_at
+        else:
+            sent_at = self.letter_printed_at
+        if not sent_at:
+            return False
+        tz_self = self.with_context(tz=self.company_id.partner_id.tz or "UTC")
+        return fields.Date.context_today(tz_self, sent_at)
+
+    def _execute_credit_bureau(self):
+        """Register the debtor with a credit bureau, once the law allows it.
+
+        Brazil's consumer code (art. 43, paragraph 2) requires a written notice
+        before the registration: a debit notice of this invoice must have been
+        delivered at least the notice period of the debtor's state earlier.
+        Before then the event is deferred; with no debit notice it fails.
+
+        :return: dict of values to write on the event
+        :raise CollectionDeferred: while the notice period runs
+        """
+        move = self.move_id
+        debtor = move.commercial_partner_id
+        notices = self.search(
+            [
+                ("move_id", "=", move.id),
+                ("channel", "=", "letter"),
+                ("step_id.letter_type", "=", "debit_notice"),
+                ("state", "=", "done"),
+            ],
+            order="executed_at",
+        )
+        if not notices:
+            raise UserError(
+                self.env._(
+                    "No debit notice was sent for this invoice: a debtor is "
+                    "registered with a credit bureau only after a written notice "
+                    "(consumer code, art. 43, paragraph 2). Add a debit notice "
+                    "step before this one."
+                )
+            )
+        today = self._get_company_today(self.company_id)
+        sent_dates = [d for d in (n._get_letter_sent_date() for n in notices) if d]
+        if not sent_dates:
+            raise CollectionDeferred(
+                today + timedelta(days=1),
+                self.env._(
+                    "The debit notice has not been printed yet: the registration "
+                    "waits until it is delivered."
+                ),
+            )
+        notice_days = debtor._collection_get_bureau_notice_days(self.company_id)
+        allowed = min(sent_dates) + timedelta(days=notice_days)
+        if today < allowed:
+            raise CollectionDeferred(
+                allowed,
+                self.env._(
+                    "The debit notice was delivered on %(date)s and the debtor "
+                    "must be given %(days)s days, so the registration waits until "
+                    "%(allowed)s.",
+                    date=format_date(self.env, min(sent_dates)),
+                    days=notice_days,
+                    allowed=format_date(self.env, allowed),
+                ),
+            )
+        if not debtor.vat:
+            raise UserError(
+                self.env._(
+                    "%(customer)s has no CPF/CNPJ: a credit bureau cannot register "
+                    "a debtor without one.",
+                    customer=debtor.display_name,
+                )
+            )
+        registration = (
+            self.env["collection.bureau.registration"]
+            .sudo()
+            .create(
+                self.env["collection.bureau.registration"]._prepare_values(
+                    self, min(sent_dates)
+                )
+            )
+        )
+        move._message_log(
+            body=self.env._(
+                "Collection step %(step)s: credit-bureau registration %(name)s "
+                "is ready to be submitted.",
+                step=self.step_id.name,
+                name=registration.name,
+            )
+        )
+        return {"registration_id": registration.id}

@@ -37,6 +37,8 @@ class CollectionRulerStep(models.Model):
             ("email", "Email"),
             ("sms", "SMS"),
             ("call", "Call"),
+            ("letter", "Letter"),
+            ("credit_bureau", "Credit Bureau"),
         ],
         required=True,
         default="email",
@@ -45,6 +47,40 @@ class CollectionRulerStep(models.Model):
         comodel_name="mail.template",
         string="Email Template",
         domain="[('model', '=', 'account.move')]",
+    )
+    letter_type = fields.Selection(
+        selection=[
+            ("debit_notice", "Debit Notice"),
+            ("nej_light", "Extrajudicial Notice, Light"),
+            ("nej_moderate", "Extrajudicial Notice, Moderate"),
+            ("nej_heavy", "Extrajudicial Notice, Heavy"),
+        ],
+        string="Letter",
+        help="The letter printed for the customer. A credit-bureau step needs a "
+        "debit notice sent earlier.",
+    )
+    letter_send_email = fields.Boolean(
+        string="Email the Letter",
+        default=True,
+        help="Email the letter with the step's email template when the customer "
+        "has an email address; otherwise it waits to be printed.",
+    )
+    deadline_days = fields.Integer(
+        string="Deadline (days)",
+        default=10,
+        help="The letter gives the customer this many days to pay. A debit "
+        "notice never gives less than the credit-bureau notice period of the "
+        "customer's state.",
+    )
+    bureau = fields.Selection(
+        selection=[
+            ("serasa", "Serasa Experian"),
+            ("spc", "SPC Brasil"),
+            ("boa_vista", "Boa Vista SCPC"),
+            ("other", "Other"),
+        ],
+        string="Credit Bureau",
+        default="serasa",
     )
     attach_invoice = fields.Boolean(
         help="Attach the invoice PDF to the email.",
@@ -89,10 +125,35 @@ class CollectionRulerStep(models.Model):
 
     # === Constraints === #
 
-    @api.constrains("channel", "mail_template_id", "sms_template_id")
+    @api.constrains(
+        "channel",
+        "mail_template_id",
+        "sms_template_id",
+        "letter_type",
+        "letter_send_email",
+        "bureau",
+    )
     def _check_channel_template(self):
         for step in self:
-            if step.channel == "email" and not step.mail_template_id:
+            if step.channel == "letter" and not step.letter_type:
+                raise ValidationError(
+                    self.env._(
+                        "Step %(name)s prints a letter: choose which one.",
+                        name=step.name,
+                    )
+                )
+            if step.channel == "credit_bureau" and not step.bureau:
+                raise ValidationError(
+                    self.env._(
+                        "Step %(name)s registers the debtor with a credit bureau: "
+                        "choose the bureau.",
+                        name=step.name,
+                    )
+                )
+            sends_email = step.channel == "email" or (
+                step.channel == "letter" and step.letter_send_email
+            )
+            if sends_email and not step.mail_template_id:
                 raise ValidationError(
                     self.env._(
                         "Step %(name)s sends an email: choose its email template.",
@@ -106,6 +167,21 @@ class CollectionRulerStep(models.Model):
                         name=step.name,
                     )
                 )
+
+    # === Business methods === #
+
+    def _is_mandatory(self):
+        """Whether a late run must still carry out this step.
+
+        A late run only sends the latest due reminder of an invoice. A debit
+        notice and a credit-bureau registration are legal steps, not
+        reminders: they are never skipped, since a later registration depends
+        on the notice.
+        """
+        self.ensure_one()
+        return self.channel == "credit_bureau" or (
+            self.channel == "letter" and self.letter_type == "debit_notice"
+        )
 
     # === CRUD === #
 

@@ -8,3 +8,7 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.collection_ruler_id",
         readonly=False,
     )
+    collection_bureau_notice_days = fields.Integer(
+        related="company_id.collection_bureau_notice_days",
+        readonly=False,
+    )

@@ -10,11 +10,21 @@ from .common import DUE_DATE, CollectionRulerCommon, day
 @tagged("post_install", "-at_install")
 class TestCollectionSchedule(CollectionRulerCommon):
     def test_default_ruler_data(self):
-        """The shipped ruler is the classic one: D-3, D0, D+3 call, D+7 SMS."""
+        """The shipped ruler: reminders, then letters and the credit bureau."""
         steps = self.ruler.step_ids.sorted("offset_days")
         self.assertEqual(
-            [(s.offset_days, s.channel) for s in steps],
-            [(-3, "email"), (0, "email"), (3, "call"), (7, "sms")],
+            [(s.offset_days, s.channel, s.letter_type) for s in steps],
+            [
+                (-3, "email", False),
+                (0, "email", False),
+                (3, "call", False),
+                (5, "letter", "debit_notice"),
+                (7, "sms", False),
+                (15, "letter", "nej_light"),
+                (30, "letter", "nej_moderate"),
+                (35, "credit_bureau", False),
+                (60, "letter", "nej_heavy"),
+            ],
         )
         self.assertEqual(self.step_before.offset_label, "3 days before due date")
         self.assertEqual(self.step_due.offset_label, "On due date")
@@ -26,15 +36,16 @@ class TestCollectionSchedule(CollectionRulerCommon):
         self.assertEqual(move.collection_ruler_id, self.ruler)
         move.action_post()
         events = self._events(move)
+        self.assertEqual(set(events), set(self.ruler.step_ids))
         self.assertEqual(
             {step: event.scheduled_date for step, event in events.items()},
             {
-                self.step_before: DUE_DATE - timedelta(days=3),
-                self.step_due: DUE_DATE,
-                self.step_call: DUE_DATE + timedelta(days=3),
-                self.step_sms: DUE_DATE + timedelta(days=7),
+                step: DUE_DATE + timedelta(days=step.offset_days)
+                for step in self.ruler.step_ids
             },
         )
+        self.assertEqual(events[self.step_before].scheduled_date, day(-3).date())
+        self.assertEqual(events[self.step_sms].scheduled_date, day(7).date())
         self.assertEqual(set(move.collection_event_ids.mapped("state")), {"scheduled"})
         self.assertEqual(move.collection_event_ids.partner_id, self.customer)
         self.assertEqual(move.collection_event_ids.company_id, self.company)

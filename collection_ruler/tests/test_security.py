@@ -108,9 +108,11 @@ class TestCollectionSecurity(CollectionRulerCommon):
 
     def test_collection_user_reads_but_cannot_edit(self):
         ruler = self.ruler.with_user(self.collection_user)
-        self.assertEqual(ruler.step_ids.mapped("offset_days"), [-3, 0, 3, 7])
         self.assertEqual(
-            len(self.invoice_a.with_user(self.collection_user).collection_event_ids), 4
+            ruler.step_ids.mapped("offset_days"), [-3, 0, 3, 5, 7, 15, 30, 35, 60]
+        )
+        self.assertEqual(
+            len(self.invoice_a.with_user(self.collection_user).collection_event_ids), 9
         )
         with self.assertRaises(AccessError):
             ruler.name = "Mine now"
@@ -133,7 +135,7 @@ class TestCollectionSecurity(CollectionRulerCommon):
         """Posting schedules events even for users who cannot write them."""
         move = self._create_invoice(post=False).with_user(self.collection_user)
         move.action_post()
-        self.assertEqual(len(move.collection_event_ids), 4)
+        self.assertEqual(len(move.collection_event_ids), 9)
 
     def test_manager_edits_runs_and_excludes(self):
         ruler = self.ruler.with_user(self.collection_manager)

@@ -12,6 +12,14 @@ EVENT_LOGGER = "odoo.addons.collection_ruler.models.collection_ruler_event"
 
 @tagged("post_install", "-at_install")
 class TestCollectionSMS(CollectionRulerCommon, SMSCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The reminders on their own: letters and the bureau have their tests.
+        cls.ruler.step_ids.filtered(
+            lambda s: s.channel in ("letter", "credit_bureau")
+        ).active = False
+
     def test_walk_through_time(self):
         """D-3 email, D0 email, D+3 call, D+7 SMS, each on its day only."""
         move = self._create_invoice()

@@ -1,0 +1,266 @@
+import csv
+import io
+from datetime import date
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+from .common import day
+from .test_letters import CollectionLetterCommon
+
+
+@tagged("post_install", "-at_install")
+class TestCreditBureau(CollectionLetterCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Registration = cls.env["collection.bureau.registration"]
+        cls.step_debit = cls.env.ref(
+            "collection_ruler.collection_ruler_step_debit_notice"
+        )
+        cls.step_bureau = cls.env.ref(
+            "collection_ruler.collection_ruler_step_credit_bureau"
+        )
+        cls.manager = mail_new_test_user(
+            cls.env,
+            login="collection_manager",
+            name="Marta Manager",
+            email="marta@company.example.com",
+            groups="base.group_user,account.group_account_invoice,"
+            "collection_ruler.group_collection_manager",
+            company_id=cls.company.id,
+            company_ids=[Command.set(cls.company.ids)],
+        )
+
+    def _run_at(self, when):
+        with (
+            freeze_time(when),
+            self.mock_mail_gateway(),
+            mute_logger("odoo.addons.collection_ruler.models.collection_ruler_event"),
+        ):
+            return self.Event._run_due_events()
+
+    def test_registration_after_the_notice_period(self):
+        """Debit notice at D+5, registration at D+35: the RJ period has run."""
+        move = self._create_invoice()
+        self._run_at(day(5))
+        notice = self._events(move)[self.step_debit]
+        self.assertEqual((notice.state, notice.letter_delivery), ("done", "email"))
+        counters = self._run_at(day(35))
+        self.assertEqual(counters["done"], 1)
+        event = self._events(move)[self.step_bureau]
+        self.assertEqual(event.state, "done")
+        registration = event.registration_id
+        self.assertRecordValues(
+            registration,
+            [
+                {
+                    "state": "to_register",
+                    "bureau": "serasa",
+                    "move_id": move.id,
+                    "partner_id": self.customer.id,
+                    "debtor_name": "Padaria Pão Quente",
+                    "debtor_vat": "529.982.247-25",
+                    "debtor_is_individual": True,
+                    "debtor_city": "Niterói",
+                    "debtor_state": "RJ",
+                    "amount_original": 1000.0,
+                    "amount_due": 1000.0,
+                    "due_date": day(0).date(),
+                    "debit_notice_date": day(5).date(),
+                    "company_id": self.company.id,
+                }
+            ],
+        )
+        self.assertTrue(registration.name.startswith("CBR/2026/"))
+
+    def test_deferred_until_the_state_period_then_executed(self):
+        """A late first run sends the notice and defers the registration."""
+        self.customer.state_id = self.env.ref("base.state_br_sp")
+        move = self._create_invoice()
+        counters = self._run_at(day(35))
+        events = self._events(move)
+        # The debit notice is a legal step: never skipped by a late run.
+        self.assertEqual(events[self.step_debit].state, "done")
+        self.assertEqual(events[self.step_call].state, "skipped")
+        bureau = events[self.step_bureau]
+        self.assertEqual(counters["deferred"], 1)
+        # SP asks for 20 days from the notice, delivered on D+35.
+        self.assertRecordValues(
+            bureau,
+            [
+                {
+                    "state": "scheduled",
+                    "scheduled_date": day(55).date(),
+                    "deferred_until": day(55).date(),
+                }
+            ],
+        )
+        self.assertIn("must be given 20 days", bureau.failure_reason)
+        self.assertFalse(self.Registration.search([("move_id", "=", move.id)]))
+        # A rescheduling keeps the deferral.
+        move._collection_sync_events()
+        self.assertEqual(bureau.scheduled_date, day(55).date())
+        self._run_at(day(54))
+        self.assertEqual(bureau.state, "scheduled")
+        self._run_at(day(55))
+        self.assertEqual(bureau.state, "done")
+        self.assertEqual(bureau.registration_id.debit_notice_date, day(35).date())
+
+    def test_no_debit_notice_fails_clearly(self):
+        self.step_debit.active = False
+        move = self._create_invoice()
+        self._run_at(day(35))
+        event = self._events(move)[self.step_bureau]
+        self.assertEqual(event.state, "failed")
+        self.assertIn("No debit notice was sent", event.failure_reason)
+        self.assertFalse(self.Registration.search([("move_id", "=", move.id)]))
+
+    def test_letter_waiting_to_be_printed_holds_the_registration(self):
+        self.customer.email = False
+        move = self._create_invoice()
+        with mute_logger("odoo.addons.base.models.ir_actions_report"):
+            self._run_at(day(5))
+            self._run_at(day(35))
+        bureau = self._events(move)[self.step_bureau]
+        self.assertEqual(bureau.state, "scheduled")
+        self.assertEqual(bureau.scheduled_date, day(36).date())
+        self.assertIn("not been printed", bureau.failure_reason)
+        # Printed on D+36: the 10 days of RJ run from then.
+        notice = self._events(move)[self.step_debit]
+        notice.letter_printed_at = day(36)
+        self._run_at(day(36))
+        self.assertEqual(bureau.scheduled_date, day(46).date())
+        self._run_at(day(46))
+        self.assertEqual(bureau.state, "done")
+
+    def test_debtor_without_cpf_cnpj_fails(self):
+        self.customer.vat = False
+        move = self._create_invoice()
+        self._run_at(day(5))
+        self._run_at(day(35))
+        event = self._events(move)[self.step_bureau]
+        self.assertEqual(event.state, "failed")
+        self.assertIn("has no CPF/CNPJ", event.failure_reason)
+
+    def test_payment_requests_removal_within_5_business_days(self):
+        move = self._create_invoice()
+        self._run_at(day(5))
+        self._run_at(day(35))
+        registration = self._events(move)[self.step_bureau].registration_id
+        registration.with_user(self.manager).action_mark_registered()
+        self.assertEqual(registration.state, "registered")
+        # Paid on Friday 24 April 2026, by an invoicing user.
+        with freeze_time(date(2026, 4, 24)):
+            self.env["account.payment.register"].with_user(
+                self.salesperson
+            ).with_context(active_model="account.move", active_ids=move.ids).create(
+                {"amount": 1000.0, "payment_date": date(2026, 4, 24)}
+            )._create_payments()
+        self.assertIn(move.payment_state, ("paid", "in_payment"))
+        self.assertRecordValues(
+            registration,
+            [
+                {
+                    "state": "removal_requested",
+                    "removal_requested_date": date(2026, 4, 24),
+                    "removal_deadline": date(2026, 5, 1),
+                }
+            ],
+        )
+        activity = registration.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.date_deadline, date(2026, 5, 1))
+        self.assertTrue(
+            activity.user_id.has_group("collection_ruler.group_collection_manager"),
+            "a collection manager, who can see the registration",
+        )
+        # The rest of the ruler stops too.
+        self.assertEqual(
+            self._events(move)[
+                self.env.ref("collection_ruler.collection_ruler_step_nej_heavy")
+            ].state,
+            "cancelled",
+        )
+        registration.with_user(self.manager).action_mark_removed()
+        self.assertEqual(registration.state, "removed")
+        self.assertFalse(registration.activity_ids)
+
+    def test_cron_catches_paid_invoices(self):
+        move = self._create_invoice()
+        self._run_at(day(5))
+        self._run_at(day(35))
+        registration = self._events(move)[self.step_bureau].registration_id
+        # A payment state set without the reconciliation's paid hook.
+        move.payment_state = "paid"
+        self.assertEqual(registration.state, "to_register")
+        with freeze_time(day(40)), self.mock_mail_gateway():
+            self.Event._cron_run()
+        self.assertEqual(registration.state, "removal_requested")
+
+    def test_csv_export(self):
+        self.customer_2.write(
+            {"vat": "11.444.777/0001-61", "is_company": True, "city": "Rio"}
+        )
+        moves = self._create_invoice() | self._create_invoice(partner=self.customer_2)
+        self._run_at(day(5))
+        self._run_at(day(35))
+        registrations = self.Registration.search([("move_id", "in", moves.ids)])
+        self.assertEqual(len(registrations), 2)
+        action = registrations.with_user(self.manager).action_export_csv()
+        self.assertIn("/web/content/", action["url"])
+        rows = sorted(
+            csv.DictReader(io.StringIO(registrations._get_csv())),
+            key=lambda row: row["invoice"],
+        )
+        self.assertEqual(
+            [(r["document_type"], r["document"], r["invoice"]) for r in rows],
+            [
+                ("CPF", "52998224725", moves[0].name),
+                ("CNPJ", "11444777000161", moves[1].name),
+            ],
+        )
+        self.assertEqual(rows[0]["amount_due"], "1000.00")
+        self.assertEqual(rows[0]["due_date"], "2026-03-10")
+        self.assertEqual(rows[0]["debit_notice_date"], "2026-03-15")
+        self.assertEqual(rows[0]["creditor_document"], "11222333000181")
+
+    def test_only_managers_see_registrations(self):
+        move = self._create_invoice()
+        self._run_at(day(5))
+        self._run_at(day(35))
+        registration = self._events(move)[self.step_bureau].registration_id
+        with self.assertRaises(AccessError):
+            registration.with_user(self.salesperson).read(["debtor_vat"])
+        with self.assertRaises(AccessError):
+            self.Registration.with_user(self.salesperson).search([])
+        self.assertEqual(
+            self.Registration.with_user(self.manager).search(
+                [("move_id", "=", move.id)]
+            ),
+            registration,
+        )
+        # Another company's manager does not see it.
+        other = self.env["res.company"].create({"name": "Other Company"})
+        outsider = mail_new_test_user(
+            self.env,
+            login="other_manager",
+            groups="base.group_user,collection_ruler.group_collection_manager",
+            company_id=other.id,
+            company_ids=[Command.set(other.ids)],
+        )
+        self.assertFalse(
+            self.Registration.with_user(outsider).search([("id", "=", registration.id)])
+        )
+        # The event's link is hidden from plain collection users too.
+        event = self._events(move)[self.step_bureau]
+        self.assertNotIn(
+            "registration_id",
+            event.with_user(self.salesperson).fields_get(attributes=["type"]),
+        )

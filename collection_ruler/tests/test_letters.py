@@ -1,0 +1,313 @@
+import io
+import re
+from datetime import timedelta
+
+import lxml.html
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+from odoo.tools.pdf import PdfFileReader
+
+from .common import DUE_DATE, CollectionRulerCommon, day
+
+LETTER_TYPES = ("debit_notice", "nej_light", "nej_moderate", "nej_heavy")
+
+
+def page_count(content):
+    return PdfFileReader(io.BytesIO(content)).getNumPages()
+
+
+class CollectionLetterCommon(CollectionRulerCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.write(
+            {
+                "vat": "11.222.333/0001-81",
+                "street": "Avenida Paulista, 1000",
+                "city": "São Paulo",
+                "zip": "01310-100",
+                "state_id": cls.env.ref("base.state_br_sp").id,
+                "phone": "+55 11 3000-0000",
+            }
+        )
+        cls.customer.write(
+            {
+                "vat": "529.982.247-25",
+                "street": "Rua das Flores, 12",
+                "city": "Niterói",
+                "zip": "24020-000",
+                "state_id": cls.env.ref("base.state_br_rj").id,
+            }
+        )
+
+    def _render_letter(self, letter_type, moves, date, **context):
+        """The letter's text, as the HTML report renders it on ``date``."""
+        content, _type = (
+            self.env["ir.actions.report"]
+            .with_context(collection_date=date, **context)
+            ._render_qweb_html(
+                f"collection_ruler.action_report_{letter_type}", moves.ids
+            )
+        )
+        text = lxml.html.fromstring(content).text_content()
+        return content.decode(), re.sub(r"\s+", " ", text)
+
+    def _render_pdf(self, letter_type, moves, date):
+        with mute_logger("odoo.addons.base.models.ir_actions_report"):
+            content, _type = (
+                self.env["ir.actions.report"]
+                .with_context(collection_date=date, force_report_rendering=True)
+                ._render_qweb_pdf(
+                    f"collection_ruler.action_report_{letter_type}", moves.ids
+                )
+            )
+        return content
+
+
+@tagged("post_install", "-at_install")
+class TestLetterContent(CollectionLetterCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.first = cls._create_invoice(due=DUE_DATE - timedelta(days=10), amount=400)
+        cls.second = cls._create_invoice(amount=1000)
+        cls.not_due = cls._create_invoice(due=DUE_DATE + timedelta(days=60))
+        cls.other_customer = cls._create_invoice(partner=cls.customer_2)
+        cls.letter_date = DUE_DATE + timedelta(days=20)
+
+    def test_every_letter_carries_parties_debts_and_payment(self):
+        for letter_type in LETTER_TYPES:
+            with self.subTest(letter=letter_type):
+                html, text = self._render_letter(
+                    letter_type, self.second, self.letter_date
+                )
+                # The creditor, as art. 42-A asks, and the debtor.
+                self.assertIn(self.company.name, text)
+                self.assertIn("11.222.333/0001-81", text)
+                self.assertIn("Avenida Paulista, 1000", text)
+                self.assertIn("Padaria Pão Quente", text)
+                self.assertIn("529.982.247-25", text)
+                self.assertIn("Rua das Flores, 12", text)
+                # Both overdue invoices of the customer, not the others.
+                self.assertIn(self.first.name, text)
+                self.assertIn(self.second.name, text)
+                self.assertNotIn(self.not_due.name, text)
+                self.assertNotIn(self.other_customer.name, text)
+                # 1,400.00 due, fines of 8.00 + 20.00, interest of
+                # 400 x 1% / 30 x 30 = 4.00 and 1000 x 1% / 30 x 20 = 6.67.
+                self.assertIn("1,438.67", text)
+                self.assertIn("28.00", text)
+                self.assertIn("10.67", text)
+                # The tokenized pay link.
+                self.assertRegex(
+                    html, rf"/my/invoices/{self.second.id}\?access_token=[\w-]+"
+                )
+                self.assertNotIn("Boleto", text)
+
+    def test_each_tone_has_its_own_wording_and_dates(self):
+        texts = {
+            letter_type: self._render_letter(
+                letter_type, self.second, self.letter_date
+            )[1]
+            for letter_type in LETTER_TYPES
+        }
+        # Debit notice: the art. 43 notice; RJ's default period is 10 days.
+        debit = texts["debit_notice"]
+        self.assertIn("Debit Notice", debit)
+        self.assertIn("article 43, paragraph 2", debit)
+        self.assertIn("by 04/09/2026", debit)
+        self.assertIn("from 04/10/2026, request the registration", debit)
+        # Light: courteous, offers a plan.
+        light = texts["nej_light"]
+        self.assertIn("A friendly reminder", light)
+        self.assertIn("payment plan, by 04/09/2026", light)
+        self.assertIn("After 04/09/2026", light)
+        self.assertNotIn("protest", light)
+        # Moderate: formal request, bureau registration with its date.
+        moderate = texts["nej_moderate"]
+        self.assertIn("Second notice", moderate)
+        self.assertIn("the oldest of them 30 days after its due date", moderate)
+        self.assertIn("from 04/10/2026", moderate)
+        self.assertNotIn("lawsuit", moderate)
+        # Heavy: default, protest, registration and lawsuit, each dated.
+        heavy = texts["nej_heavy"]
+        self.assertIn("Extrajudicial Notification", heavy)
+        self.assertIn("article 397", heavy)
+        self.assertIn("from 04/10/2026: protest of the debt", heavy)
+        self.assertIn("from 05/09/2026: a collection lawsuit", heavy)
+        # No two tones share their main paragraph.
+        openings = [
+            "Our records show that the invoices listed below",
+            "We are writing because we have not yet received",
+            "Despite our previous reminders",
+            "By this extrajudicial notification",
+        ]
+        for letter_type, opening in zip(LETTER_TYPES, openings, strict=True):
+            for other_type, other_text in texts.items():
+                if other_type == letter_type:
+                    self.assertIn(opening, other_text)
+                else:
+                    self.assertNotIn(opening, other_text)
+
+    def test_debit_notice_deadline_covers_the_state_period(self):
+        """A debtor in SP gets 20 days, as the bureau waits as long."""
+        self.customer.state_id = self.env.ref("base.state_br_sp")
+        _html, text = self._render_letter(
+            "debit_notice", self.second, self.letter_date, collection_deadline_days=5
+        )
+        self.assertIn("by 04/19/2026", text)
+        _html, light = self._render_letter(
+            "nej_light", self.second, self.letter_date, collection_deadline_days=5
+        )
+        self.assertIn("payment plan, by 04/04/2026", light)
+
+    def test_boleto_line_printed(self):
+        line = "34191.79001 01043.510047 91020.150008 1 96610000100000"
+        self.second.collection_boleto_line = line
+        _html, text = self._render_letter("nej_light", self.second, self.letter_date)
+        self.assertIn("Boleto", text)
+        self.assertIn(line, text)
+
+    def test_pix_code_from_the_company_bank_account(self):
+        """With Brazil's localization, a BRL invoice gets a Pix code."""
+        brl = self.env.ref("base.BRL")
+        brl.active = True
+        self.env["res.currency.rate"].create(
+            {"currency_id": brl.id, "name": "2026-01-01", "rate": 5.0}
+        )
+        bank = self.env["res.partner.bank"].create(
+            {
+                "acc_number": "12345-6",
+                "partner_id": self.company.partner_id.id,
+                "proxy_type": "br_random",
+                "proxy_value": "71d6c6e1-64ea-4a11-9560-a10870c40ca2",
+            }
+        )
+        move = self._create_invoice(currency_id=brl.id, partner_bank_id=bank.id)
+        html, text = self._render_letter("debit_notice", move, self.letter_date)
+        pix = move._collection_get_pix()
+        self.assertTrue(pix["payload"].startswith("000201"))
+        self.assertIn("br.gov.bcb.pix", pix["payload"])
+        self.assertIn("71d6c6e1-64ea-4a11-9560-a10870c40ca2", pix["payload"])
+        self.assertIn("54071000.00", pix["payload"], "the amount due, in the code")
+        self.assertIn(pix["payload"], text)
+        self.assertIn('src="data:image/png;base64,', html)
+        # No Pix key, no Pix block.
+        bank.proxy_type = "none"
+        _html, text = self._render_letter("debit_notice", move, self.letter_date)
+        self.assertNotIn("br.gov.bcb.pix", text)
+
+    def test_every_tone_renders_a_real_pdf(self):
+        for letter_type in LETTER_TYPES:
+            with self.subTest(letter=letter_type):
+                content = self._render_pdf(letter_type, self.second, self.letter_date)
+                self.assertTrue(content.startswith(b"%PDF"))
+                self.assertGreaterEqual(page_count(content), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestLetterTranslation(CollectionLetterCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"]._activate_lang("pt_BR")
+        cls.env["ir.module.module"]._load_module_terms(
+            ["collection_ruler"], ["pt_BR"], overwrite=True
+        )
+        cls.customer.lang = "pt_BR"
+
+    def test_letters_in_customer_language(self):
+        move = self._create_invoice()
+        date = DUE_DATE + timedelta(days=20)
+        expected = {
+            "debit_notice": ("Aviso de Débito", "artigo 43, parágrafo 2º"),
+            "nej_light": ("Um lembrete cordial", "plano de pagamento"),
+            "nej_moderate": ("Segunda notificação", "cadastros de proteção ao crédito"),
+            "nej_heavy": ("Notificação Extrajudicial", "artigo 397"),
+        }
+        for letter_type, phrases in expected.items():
+            with self.subTest(letter=letter_type):
+                _html, text = self._render_letter(letter_type, move, date)
+                for phrase in phrases:
+                    self.assertIn(phrase, text)
+                self.assertIn("Credor", text)
+                self.assertIn("Devedor", text)
+                self.assertIn("Como pagar", text)
+                self.assertIn("09/04/2026", text, "dates in the Brazilian format")
+
+
+@tagged("post_install", "-at_install")
+class TestLetterStep(CollectionLetterCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.step_debit = cls.env.ref(
+            "collection_ruler.collection_ruler_step_debit_notice"
+        )
+
+    def _run_letters(self, when):
+        with (
+            freeze_time(when),
+            mute_logger("odoo.addons.base.models.ir_actions_report"),
+        ):
+            return self.Event.with_context(
+                force_report_rendering=True
+            )._run_due_events()
+
+    def test_letter_emailed_with_the_step_template(self):
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run_letters(day(5))
+        event = self._events(move)[self.step_debit]
+        self.assertEqual(event.state, "done")
+        self.assertEqual(event.letter_delivery, "email")
+        self.assertFalse(event.letter_to_print)
+        mail = self._mails_to(self.customer)
+        self.assertEqual(len(mail), 1)
+        self.assertIn("letter about invoice", mail.subject)
+        # 1,000.00 + a 2% fine + 1% a month for 5 days.
+        self.assertIn("1,021.67", mail.body_html, "the amount with fine and interest")
+        self.assertEqual(
+            mail.attachment_ids.mapped("name"),
+            [f"Debit Notice - {move.name}.pdf".replace("/", "-")],
+        )
+        letter = event.letter_attachment_id
+        self.assertEqual((letter.res_model, letter.res_id), ("account.move", move.id))
+        self.assertTrue(letter.raw.startswith(b"%PDF"))
+        self.assertIn(letter, event.message_id.attachment_ids)
+
+    def test_letters_without_email_wait_to_be_printed(self):
+        self.customer.email = False
+        self.customer_2.write({"email": False, "vat": "11.444.777/0001-61"})
+        moves = self._create_invoice() | self._create_invoice(partner=self.customer_2)
+        with self.mock_mail_gateway():
+            self._run_letters(day(5))
+        self.assertFalse(self._new_mails, "nothing emailed")
+        events = moves.collection_event_ids.filtered(
+            lambda e: e.step_id == self.step_debit
+        )
+        self.assertEqual(events.mapped("state"), ["done", "done"])
+        self.assertEqual(events.mapped("letter_to_print"), [True, True])
+        self.assertEqual(self.Event.search([("letter_to_print", "=", True)]), events)
+        pages = sum(page_count(e.letter_attachment_id.raw) for e in events)
+
+        with freeze_time(day(6)):
+            action = self.Event.action_print_pending_letters()
+        attachment_id = int(re.search(r"/web/content/(\d+)", action["url"])[1])
+        merged = self.env["ir.attachment"].browse(attachment_id).raw
+        self.assertEqual(page_count(merged), pages, "one PDF of both letters")
+        self.assertEqual(events.mapped("letter_to_print"), [False, False])
+        self.assertEqual(events.mapped("letter_printed_at"), [day(6), day(6)])
+        with self.assertRaises(UserError):
+            self.Event.action_print_pending_letters()
+
+    def test_letter_step_needs_its_letter_and_template(self):
+        with self.assertRaises(ValidationError):
+            self.step_debit.letter_type = False
+        with self.assertRaises(ValidationError):
+            self.step_debit.mail_template_id = False
+        self.step_debit.write({"letter_send_email": False, "mail_template_id": False})
+        self.assertFalse(self.step_debit.mail_template_id)
