@@ -46,6 +46,43 @@ class TestCreditBureau(CollectionLetterCommon):
         ):
             return self.Event._run_due_events()
 
+    def test_walk_the_standard_ruler(self):
+        """Each step of the shipped ruler on its own day, nothing in between."""
+        move = self._create_invoice()
+        ref = self.env.ref
+        expected = {
+            -3: self.step_before,
+            0: self.step_due,
+            3: self.step_call,
+            4: None,
+            5: self.step_debit,
+            7: self.step_sms,
+            15: ref("collection_ruler.collection_ruler_step_nej_light"),
+            20: None,
+            30: ref("collection_ruler.collection_ruler_step_nej_moderate"),
+            35: self.step_bureau,
+            36: None,
+            60: ref("collection_ruler.collection_ruler_step_nej_heavy"),
+        }
+        for offset, step in expected.items():
+            with self.subTest(day=offset):
+                counters = self._run_at(day(offset))
+                self.assertEqual(counters["done"], 1 if step else 0)
+                self.assertFalse(counters["failed"] or counters["skipped"])
+                if step:
+                    event = self._events(move)[step]
+                    self.assertEqual(
+                        (event.state, event.executed_at), ("done", day(offset))
+                    )
+        self.assertEqual(set(move.collection_event_ids.mapped("state")), {"done"})
+        letters = move.collection_event_ids.filtered(lambda e: e.channel == "letter")
+        self.assertEqual(len(letters.letter_attachment_id), 4)
+        self.assertEqual(set(letters.mapped("letter_delivery")), {"email"})
+        self.assertEqual(
+            self.Registration.search([("move_id", "=", move.id)]).state,
+            "to_register",
+        )
+
     def test_registration_after_the_notice_period(self):
         """Debit notice at D+5, registration at D+35: the RJ period has run."""
         move = self._create_invoice()

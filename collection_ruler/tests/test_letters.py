@@ -294,10 +294,12 @@ class TestLetterStep(CollectionLetterCommon):
         self.assertEqual(self.Event.search([("letter_to_print", "=", True)]), events)
         pages = sum(page_count(e.letter_attachment_id.raw) for e in events)
 
+        # A collector (invoicing user) prints them.
+        collector = self.Event.with_user(self.salesperson)
         with freeze_time(day(6)):
-            action = self.Event.action_print_pending_letters()
+            action = collector.action_print_pending_letters()
         attachment_id = int(re.search(r"/web/content/(\d+)", action["url"])[1])
-        merged = self.env["ir.attachment"].browse(attachment_id).raw
+        merged = collector.env["ir.attachment"].browse(attachment_id).raw
         self.assertEqual(page_count(merged), pages, "one PDF of both letters")
         self.assertEqual(events.mapped("letter_to_print"), [False, False])
         self.assertEqual(events.mapped("letter_printed_at"), [day(6), day(6)])
