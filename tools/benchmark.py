@@ -3,8 +3,10 @@
 Run it through ``make bench``, which creates a throwaway database for it. It
 creates ``n`` posted customer invoices due today (plus ``n`` not yet due) per
 channel, runs the due steps of the email channel, then of the call channel,
-and prints the time and the SQL queries per event, then the cost of a run
-with nothing due. The run commits between batches, as in production.
+then of a letter step (a debit notice rendered as a real PDF by wkhtmltopdf
+and emailed, on ``--letters`` invoices), and prints the time and the SQL
+queries per event, then the cost of a run with nothing due. The run commits
+between batches, as in production.
 """
 
 import argparse
@@ -51,6 +53,7 @@ def main():
     parser.add_argument("-c", "--config", required=True)
     parser.add_argument("-d", "--database", required=True)
     parser.add_argument("-n", "--invoices", type=int, default=500)
+    parser.add_argument("-l", "--letters", type=int, default=50)
     args = parser.parse_args()
     odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
     registry = odoo.modules.registry.Registry(args.database)
@@ -59,36 +62,44 @@ def main():
         today = date.today()
         company = env.company
         template = env.ref("collection_ruler.mail_template_collection_due_today")
+        letter_template = env.ref("collection_ruler.mail_template_collection_letter")
         partner = env["res.partner"].create(
             {"name": "Benchmark customer", "email": "bench@example.com"}
         )
         rulers = {}
-        for channel in ("email", "call"):
+        counts = {"email": args.invoices, "call": args.invoices, "letter": args.letters}
+        for channel in counts:
             step = {"name": channel, "offset_days": 0, "channel": channel}
             if channel == "email":
                 step["mail_template_id"] = template.id
+            if channel == "letter":
+                step.update(
+                    letter_type="debit_notice", mail_template_id=letter_template.id
+                )
             rulers[channel] = env["collection.ruler"].create(
                 {"name": f"Benchmark {channel}", "step_ids": [Command.create(step)]}
             )
-        print(f"company {company.name}, {args.invoices} invoices due per channel")
+        print(f"company {company.name}, invoices due per channel: {counts}")
         for channel, ruler in rulers.items():
             company.collection_ruler_id = ruler
+            count = counts[channel]
             started = time.perf_counter()
-            _create_invoices(env, partner, args.invoices, today)
-            _create_invoices(env, partner, args.invoices, today + timedelta(days=30))
+            _create_invoices(env, partner, count, today)
+            _create_invoices(env, partner, count, today + timedelta(days=30))
             setup = time.perf_counter() - started
             counters, seconds, queries = _measure(env, ruler)
             done = counters["done"] or 1
             print(
-                f"{channel:>5}: {counters['done']} sent in {seconds:.2f} s "
+                f"{channel:>6}: {counters['done']} sent in {seconds:.2f} s "
                 f"({1000 * seconds / done:.1f} ms and {queries / done:.1f} queries "
-                f"per event); posting {2 * args.invoices} invoices took {setup:.1f} s"
+                f"per event); posting {2 * count} invoices took {setup:.1f} s"
             )
         idle_started = time.perf_counter()
         queries = cr.sql_log_count
         env["collection.ruler.event"]._run_due_events()
+        open_count = 2 * sum(counts.values())
         print(
-            f" idle: a run with nothing due over {4 * args.invoices} open invoices: "
+            f"  idle: a run with nothing due over {open_count} open invoices: "
             f"{1000 * (time.perf_counter() - idle_started):.1f} ms, "
             f"{cr.sql_log_count - queries} queries"
         )
