@@ -7,3 +7,4 @@ from . import account_move
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import report_collection_letter

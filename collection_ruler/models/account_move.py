@@ -2,7 +2,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .collection_ruler import INDIVIDUAL_FINE_CAP
 
@@ -57,6 +57,7 @@ class AccountMove(models.Model):
     collection_boleto_line = fields.Char(
         string="Boleto Digitable Line",
         copy=False,
+        tracking=True,
         help="The digitable line of this invoice's boleto, printed in collection "
         "letters. Banking modules can fill it in.",
     )
@@ -152,32 +153,33 @@ class AccountMove(models.Model):
 
     def _invoice_paid_hook(self):
         res = super()._invoice_paid_hook()
+        # Cancels what is left of the ruler and, through the stop reason, asks
+        # for the removal of any credit-bureau registration.
         self._collection_sync_events()
-        self._collection_request_bureau_removal()
         return res
 
     # === Business methods === #
 
-    def _collection_request_bureau_removal(self):
-        """Ask for the removal of the credit-bureau registrations of paid invoices.
+    def _collection_request_bureau_removal(self, reason):
+        """Ask for the removal of the credit-bureau registrations of invoices
+        that can no longer be collected: paid, reversed, cancelled, excluded...
 
         Runs with superuser rights: whoever registers the payment may not see
         registrations, yet the removal is due at once (STJ, Sumula 548).
+
+        :param reason: why the debt no longer stands, logged on each one
         """
-        paid = self.filtered(lambda m: m.payment_state in ("paid", "in_payment"))
-        if not paid:
-            return
         registrations = (
             self.env["collection.bureau.registration"]
             .sudo()
             .search(
                 [
-                    ("move_id", "in", paid.ids),
+                    ("move_id", "in", self.ids),
                     ("state", "in", ("to_register", "registered")),
                 ]
             )
         )
-        registrations._request_removal(self.env._("The invoice was paid."))
+        registrations._request_removal(reason)
 
     def _collection_get_today(self):
         """Today in the company's time zone, or the ``collection_date`` key."""
@@ -206,7 +208,8 @@ class AccountMove(models.Model):
         if self.invoice_date_due and date > self.invoice_date_due:
             days_late = (date - self.invoice_date_due).days
         fine_percent = interest_percent = 0.0
-        if ruler and days_late and residual > 0:
+        collectible = self.move_type == "out_invoice" and self.commercial_partner_id
+        if collectible and ruler and days_late and residual > 0:
             fine_percent = ruler._get_fine_percent(self.commercial_partner_id)
             interest_percent = ruler.interest_percent
         currency = self.currency_id
@@ -224,6 +227,9 @@ class AccountMove(models.Model):
     def _collection_get_overdue_invoices(self, date=None):
         """The debtor's open customer invoices overdue at ``date``, this one first.
 
+        Only invoices in this invoice's currency, and not excluded from
+        collection (disputed, for example), are claimed together.
+
         :param date: the reference date (default: today)
         :return: account.move recordset
         """
@@ -233,9 +239,11 @@ class AccountMove(models.Model):
             [
                 ("company_id", "=", self.company_id.id),
                 ("commercial_partner_id", "=", self.commercial_partner_id.id),
+                ("currency_id", "=", self.currency_id.id),
                 ("move_type", "=", "out_invoice"),
                 ("state", "=", "posted"),
                 ("payment_state", "in", ("not_paid", "partial")),
+                ("collection_excluded", "=", False),
                 ("invoice_date_due", "<", date),
             ],
             order="invoice_date_due, name, id",
@@ -292,6 +300,24 @@ class AccountMove(models.Model):
             "qr_code": bank._get_qr_code_base64(**vals),
         }
 
+    def _collection_get_letter_deadline(self, letter_type):
+        """The date a letter of this invoice gives the debtor to pay by.
+
+        The context may carry ``collection_date`` (the letter's date) and
+        ``collection_deadline_days`` (the days given to pay, default 10). A
+        debit notice never gives less than the credit-bureau notice period of
+        the debtor's state.
+
+        :param letter_type: a key of the step's ``letter_type`` selection
+        :return: a date
+        """
+        self.ensure_one()
+        days = self.env.context.get("collection_deadline_days") or 10
+        if letter_type == "debit_notice":
+            debtor = self.commercial_partner_id
+            days = max(days, debtor._collection_get_bureau_notice_days(self.company_id))
+        return self._collection_get_today() + timedelta(days=days)
+
     def _collection_get_letter_values(self, letter_type):
         """Everything a collection letter of this invoice prints.
 
@@ -304,11 +330,9 @@ class AccountMove(models.Model):
         self.ensure_one()
         date = self._collection_get_today()
         debtor = self.commercial_partner_id
-        deadline_days = self.env.context.get("collection_deadline_days") or 10
         notice_days = debtor._collection_get_bureau_notice_days(self.company_id)
-        if letter_type == "debit_notice":
-            deadline_days = max(deadline_days, notice_days)
-        deadline = date + timedelta(days=deadline_days)
+        deadline = self._collection_get_letter_deadline(letter_type)
+        deadline_days = (deadline - date).days
         rows = []
         totals = dict.fromkeys(("original", "due", "fine", "interest", "total"), 0.0)
         for invoice in self._collection_get_overdue_invoices(date):
@@ -327,6 +351,15 @@ class AccountMove(models.Model):
                 totals["fine"] += charges["fine"]
                 totals["interest"] += charges["interest"]
                 totals["total"] += charges["total"]
+        if not rows:
+            raise UserError(
+                self.env._(
+                    "%(invoice)s: %(customer)s has no overdue invoice to claim in a "
+                    "letter.",
+                    invoice=self.name,
+                    customer=debtor.display_name,
+                )
+            )
         ruler = self.collection_ruler_id
         return {
             "date": date,
@@ -393,12 +426,17 @@ class AccountMove(models.Model):
         to_create = []
         to_reschedule = defaultdict(Event.browse)
         to_cancel = defaultdict(Event.browse)
+        stopped = defaultdict(self.browse)
+        to_withdraw = Event.browse()
         for move in moves:
             events = events_by_move[move.id]
             pending = events.filtered(lambda e: e.state == "scheduled")
             stop_reason = move._collection_get_stop_reason()
             if stop_reason:
                 to_cancel[stop_reason] |= pending
+                to_withdraw |= events.filtered("letter_to_print")
+                if any(e.channel == "credit_bureau" for e in events):
+                    stopped[stop_reason] |= move
                 continue
             steps = move.collection_ruler_id.step_ids.filtered("active")
             event_by_step = {event.step_id: event for event in events}
@@ -420,6 +458,16 @@ class AccountMove(models.Model):
                 to_cancel[
                     self.env._("The step is no longer part of the invoice's ruler.")
                 ] |= obsolete
+        self._collection_apply_sync(
+            to_cancel, to_reschedule, to_create, to_withdraw, stopped
+        )
+
+    @api.model
+    def _collection_apply_sync(
+        self, to_cancel, to_reschedule, to_create, to_withdraw, stopped
+    ):
+        """Write what ``_collection_sync_events`` planned, in bulk."""
+        Event = self.env["collection.ruler.event"].sudo()
         for reason, events in to_cancel.items():
             if events:
                 events.write({"state": "cancelled", "failure_reason": reason})
@@ -436,6 +484,11 @@ class AccountMove(models.Model):
             )
         if to_create:
             Event.create(to_create)
+        if to_withdraw:
+            # Letters not mailed yet leave the print queue.
+            to_withdraw.write({"letter_delivery": "withdrawn"})
+        for reason, stopped_moves in stopped.items():
+            stopped_moves._collection_request_bureau_removal(reason)
 
     def _collection_prepare_event_values(self, step, date):
         """Values of a new collection event of this invoice for one step.

@@ -1,10 +1,15 @@
 import csv
 import io
+import logging
 import re
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
+from odoo.tools.misc import format_date
+
+_logger = logging.getLogger(__name__)
 
 # Once the debt is paid, the creditor has five business days to have the
 # registration removed (STJ, Sumula 548).
@@ -59,6 +64,7 @@ class CollectionBureauRegistration(models.Model):
             ("registered", "Registered"),
             ("removal_requested", "Removal Requested"),
             ("removed", "Removed"),
+            ("cancelled", "Cancelled"),
         ],
         default="to_register",
         required=True,
@@ -125,9 +131,36 @@ class CollectionBureauRegistration(models.Model):
         help="Five business days after the payment (STJ, Sumula 548).",
     )
     removed_date = fields.Date(string="Removed On", tracking=True)
+    exported_date = fields.Date(
+        string="Exported On",
+        readonly=True,
+        help="The last CSV export that included it. A registration never "
+        "exported is cancelled, not removed, when the debt ends.",
+    )
     note = fields.Text()
 
+    def init(self):
+        # One active registration per invoice and bureau.
+        self.env.cr.execute(
+            SQL(
+                "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (move_id, bureau) "
+                "WHERE state IN ('to_register', 'registered')",
+                SQL.identifier("collection_bureau_registration_active_unique"),
+                SQL.identifier(self._table),
+            )
+        )
+
     # === CRUD === #
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_at_bureau(self):
+        if self.filtered(lambda r: r.state in ("registered", "removal_requested")):
+            raise UserError(
+                self.env._(
+                    "A registration the bureau holds keeps its history until its "
+                    "removal is confirmed."
+                )
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -142,7 +175,7 @@ class CollectionBureauRegistration(models.Model):
         return super().create(vals_list)
 
     @api.model
-    def _prepare_values(self, event, debit_notice_date):
+    def _prepare_registration_values(self, event, debit_notice_date):
         """Values of the registration a credit-bureau event creates.
 
         :param event: the collection.ruler.event being run
@@ -226,6 +259,7 @@ class CollectionBureauRegistration(models.Model):
                 "res_model": self._name,
             }
         )
+        self.write({"exported_date": fields.Date.context_today(self)})
         return {
             "type": "ir.actions.act_url",
             "url": f"/web/content/{attachment.id}?download=true",
@@ -238,63 +272,94 @@ class CollectionBureauRegistration(models.Model):
         """The registrations as CSV: one header line, then one line each.
 
         Dates are ISO 8601, amounts use a dot and two decimals, documents keep
-        only their digits.
+        only their digits. A text that a spreadsheet would take for a formula
+        is quoted.
 
         :return: str
         """
+
+        def cell(value):
+            value = value or ""
+            return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
+
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for registration in self.sorted("id"):
             company = registration.company_id
+            document = re.sub(r"\D", "", registration.debtor_vat or "")
             writer.writerow(
                 [
                     registration.name,
                     registration.bureau,
-                    "CPF" if registration.debtor_is_individual else "CNPJ",
-                    re.sub(r"\D", "", registration.debtor_vat or ""),
-                    registration.debtor_name,
-                    registration.debtor_street or "",
-                    registration.debtor_city or "",
-                    registration.debtor_state or "",
+                    "CPF" if len(document) == 11 else "CNPJ",
+                    document,
+                    cell(registration.debtor_name),
+                    cell(registration.debtor_street),
+                    cell(registration.debtor_city),
+                    cell(registration.debtor_state),
                     re.sub(r"\D", "", registration.debtor_zip or ""),
-                    registration.debtor_country or "",
-                    registration.move_id.name,
+                    cell(registration.debtor_country),
+                    cell(registration.move_id.name),
                     fields.Date.to_string(registration.due_date),
                     f"{registration.amount_original:.2f}",
                     f"{registration.amount_due:.2f}",
                     registration.currency_id.name,
                     fields.Date.to_string(registration.debit_notice_date) or "",
-                    company.name,
+                    cell(company.name),
                     re.sub(r"\D", "", company.vat or ""),
                 ]
             )
         return buffer.getvalue()
 
     def _request_removal(self, reason):
-        """Move to removal requested and plan the confirmation of the removal.
+        """The debt no longer stands: take the debtor off the bureau's list.
+
+        A registration never exported is simply cancelled. Any other moves to
+        removal requested, with a to-do for a collection manager to confirm
+        the removal within five business days (STJ, Sumula 548).
 
         :param reason: why the removal is requested, logged on the record
         """
         today = fields.Date.context_today(self)
+        never_sent = self.filtered(
+            lambda r: r.state == "to_register" and not r.exported_date
+        )
+        if never_sent:
+            never_sent.write({"state": "cancelled"})
+            for registration in never_sent:
+                registration.message_post(
+                    body=self.env._(
+                        "Cancelled before it was sent to the bureau: %(reason)s",
+                        reason=reason,
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+        to_remove = self - never_sent
+        if not to_remove:
+            return
         deadline = add_business_days(today, REMOVAL_BUSINESS_DAYS)
-        for registration in self:
-            registration.write(
-                {
-                    "state": "removal_requested",
-                    "removal_requested_date": today,
-                    "removal_deadline": deadline,
-                }
-            )
+        to_remove.write(
+            {
+                "state": "removal_requested",
+                "removal_requested_date": today,
+                "removal_deadline": deadline,
+            }
+        )
+        bureaus = dict(self._fields["bureau"]._description_selection(self.env))
+        for registration in to_remove:
             registration.message_post(
                 body=self.env._(
                     "Removal requested: %(reason)s The bureau must remove the "
                     "registration by %(deadline)s.",
                     reason=reason,
-                    deadline=fields.Date.to_string(deadline),
+                    deadline=format_date(self.env, deadline),
                 ),
                 subtype_xmlid="mail.mt_note",
             )
+            user = registration._get_responsible()
+            if not user:
+                continue
             registration.activity_schedule(
                 "mail.mail_activity_data_todo",
                 date_deadline=deadline,
@@ -302,48 +367,60 @@ class CollectionBureauRegistration(models.Model):
                 note=self.env._(
                     "Ask %(bureau)s to remove the registration of %(debtor)s and "
                     "confirm it by %(deadline)s (STJ, Sumula 548).",
-                    bureau=dict(
-                        self._fields["bureau"]._description_selection(self.env)
-                    ).get(registration.bureau),
+                    bureau=bureaus.get(registration.bureau),
                     debtor=registration.debtor_name,
-                    deadline=fields.Date.to_string(deadline),
+                    deadline=format_date(self.env, deadline),
                 ),
-                user_id=registration._get_responsible().id,
+                user_id=user.id,
             )
 
     def _get_responsible(self):
-        """Who confirms the removal: the step's, then the invoice's user, else
-        a collection manager of the company."""
+        """Who confirms the removal: a collection manager, who can open it.
+
+        The step's responsible or the invoice's salesperson when they are
+        managers, else the company's first manager.
+
+        :return: res.users record, empty when the company has no manager
+        """
         self.ensure_one()
-        user = self.event_id.step_id.activity_user_id or self.move_id.invoice_user_id
-        if (
-            user
-            and not user.share
-            and user.has_group("collection_ruler.group_collection_manager")
-        ):
-            return user
         managers = self.env.ref("collection_ruler.group_collection_manager").users
-        return (
-            managers.filtered(
-                lambda u: (
-                    not u.share
-                    and u.active
-                    and self.company_id in u.company_ids
-                    and u._is_internal()
-                    and u.id != self.env.ref("base.user_root").id
-                )
-            )[:1]
-            or self.env.user
+        candidates = (
+            self.event_id.step_id.activity_user_id
+            | self.move_id.invoice_user_id
+            | managers.sorted("id")
         )
+        root = self.env.ref("base.user_root")
+        return candidates.filtered(
+            lambda u: (
+                u in managers
+                and u != root
+                and u.active
+                and not u.share
+                and self.company_id in u.company_ids
+            )
+        )[:1]
 
     @api.model
-    def _cron_request_paid_removals(self):
-        """Catch registrations of invoices paid without the paid hook firing."""
-        registrations = self.search(
-            [
-                ("state", "in", ("to_register", "registered")),
-                ("move_id.payment_state", "in", ("paid", "in_payment")),
-            ]
-        )
-        registrations._request_removal(self.env._("The invoice was paid."))
-        return registrations
+    def _cron_request_removals(self):
+        """Catch active registrations whose debt ended without the hooks firing
+        (a credit note, for example), one savepoint each.
+
+        :return: the registrations asked for removal
+        """
+        done = self.browse()
+        for registration in self.search(
+            [("state", "in", ("to_register", "registered"))]
+        ):
+            reason = registration.move_id._collection_get_stop_reason()
+            if not reason:
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    registration._request_removal(reason)
+                done |= registration
+            except Exception:  # noqa: BLE001 - one record never stops the cron
+                _logger.exception(
+                    "Could not request the removal of registration %s",
+                    registration.id,
+                )
+        return done

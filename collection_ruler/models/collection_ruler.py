@@ -128,7 +128,7 @@ class CollectionRuler(models.Model):
         :return: float, a percentage
         """
         self.ensure_one()
-        if partner._collection_is_individual():
+        if partner and partner._collection_is_individual():
             return min(self.fine_percent, INDIVIDUAL_FINE_CAP)
         return self.fine_percent
 

@@ -1,25 +1,30 @@
 import base64
 import logging
+import re
 import threading
 import time
 from collections import defaultdict
 from datetime import timedelta
 
 import phonenumbers
+from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.osv import expression
+from odoo.tools import SQL, config
 from odoo.tools.misc import format_date
 from odoo.tools.pdf import merge_pdf
 
 _logger = logging.getLogger(__name__)
 
-# Do not start another batch after this many seconds in one cron call: the
-# cron is triggered again for the rest, so one call never nears the worker's
-# time limit.
-RUN_TIME_BUDGET = 240
+# Without a configured time limit for crons, one cron call stops starting new
+# invoices after this many seconds; the cron is triggered again for the rest.
+DEFAULT_TIME_BUDGET = 240
 DEFAULT_BATCH_SIZE = 200
+# A debt older than this is never registered with a credit bureau (consumer
+# code, art. 43, paragraphs 1 and 5).
+BUREAU_MAX_DEBT_AGE_YEARS = 5
 
 # The report of each letter type of a step.
 LETTER_REPORTS = {
@@ -124,8 +129,17 @@ class CollectionRulerEvent(models.Model):
         comodel_name="ir.attachment", string="Letter", ondelete="set null"
     )
     letter_delivery = fields.Selection(
-        selection=[("email", "Emailed"), ("print", "To Print")],
+        selection=[
+            ("email", "Emailed"),
+            ("print", "To Print"),
+            ("withdrawn", "Withdrawn"),
+        ],
         readonly=True,
+        help="Withdrawn: the letter was waiting to be printed when its invoice "
+        "stopped being collected, so it was never mailed.",
+    )
+    letter_deadline = fields.Date(
+        readonly=True, help="The date the letter gives the customer to pay by."
     )
     letter_printed_at = fields.Datetime(string="Printed On", readonly=True)
     letter_to_print = fields.Boolean(
@@ -185,7 +199,7 @@ class CollectionRulerEvent(models.Model):
         invoice's company.
         """
         self.sudo()._run_due_events()
-        self.env["collection.bureau.registration"].sudo()._cron_request_paid_removals()
+        self.env["collection.bureau.registration"].sudo()._cron_request_removals()
 
     @api.model
     def _get_batch_size(self):
@@ -199,6 +213,18 @@ class CollectionRulerEvent(models.Model):
             return max(int(value), 1) if value else DEFAULT_BATCH_SIZE
         except ValueError:
             return DEFAULT_BATCH_SIZE
+
+    @api.model
+    def _get_time_budget(self):
+        """Seconds one cron call may spend before leaving the rest for later.
+
+        Half of the workers' real-time limit for crons, so that a slow batch
+        (letters render PDFs) never gets the worker killed and rolled back.
+        """
+        limit = config.get("limit_time_real_cron")
+        if not limit or limit < 0:
+            limit = config.get("limit_time_real")
+        return limit / 2 if limit and limit > 0 else DEFAULT_TIME_BUDGET
 
     @api.model
     def _get_company_today(self, company):
@@ -253,7 +279,7 @@ class CollectionRulerEvent(models.Model):
             ("done", "failed", "deferred", "skipped", "cancelled"), 0
         )
         domain = self._get_due_domain(companies, rulers)
-        started = time.monotonic()
+        deadline = time.monotonic() + self._get_time_budget()
         processed = 0
         seen = self.browse()
         while True:
@@ -266,14 +292,14 @@ class CollectionRulerEvent(models.Model):
                 expression.AND([domain, [("move_id", "in", batch.move_id.ids)]])
             )
             seen |= batch
-            batch._process_batch(counters)
+            finished = batch._process_batch(counters, deadline=deadline)
             processed += len(batch)
             remaining = self.search_count(domain)
             self.env["ir.cron"]._notify_progress(done=processed, remaining=remaining)
             self._commit_batch()
             if not remaining:
                 break
-            if time.monotonic() - started > RUN_TIME_BUDGET:
+            if not finished or time.monotonic() > deadline:
                 self.env.ref("collection_ruler.ir_cron_collection_ruler_run")._trigger()
                 break
         _logger.info("Collection run: %s", counters)
@@ -294,10 +320,13 @@ class CollectionRulerEvent(models.Model):
     # Batch processing
     # ------------------------------------------------------------------
 
-    def _process_batch(self, counters):
+    def _process_batch(self, counters, deadline=None):
         """Run one batch of due events: every due event of a set of invoices.
 
         :param dict counters: updated in place
+        :param float deadline: a ``time.monotonic()`` value after which no
+            further invoice is started; its events stay scheduled
+        :return: True when every invoice of the batch was processed
         """
         moves = self.move_id
         # Bring the schedule up to date first: the ruler, the due date or the
@@ -314,25 +343,35 @@ class CollectionRulerEvent(models.Model):
                 todays[company] = self._get_company_today(company)
             if event.scheduled_date <= todays[company]:
                 by_move[event.move_id] |= event
-        for move_events in by_move.values():
+        for index, move_events in enumerate(by_move.values()):
+            if index and deadline and time.monotonic() > deadline:
+                return False
             ordered = move_events.sorted(
                 lambda e: (e.scheduled_date, e.step_sequence, e.step_id.id)
             )
             latest, stale = ordered[-1], ordered[:-1]
             mandatory = stale.filtered(lambda e: e.step_id._is_mandatory())
             stale -= mandatory
+            notices = mandatory.filtered(lambda e: e.step_id._is_debit_notice())
+            if notices and not latest.step_id._is_mandatory():
+                # A late debit notice goes out alone: a later letter would
+                # refer to a notice the customer has not received yet.
+                stale |= latest
+                latest = notices[-1]
+                mandatory -= latest
             if stale:
                 stale._mark_skipped(latest)
                 counters["skipped"] += len(stale)
             for event in mandatory + latest:
                 outcome = event.with_company(event.company_id)._execute()
                 counters[outcome] += 1
+        return True
 
     def _mark_skipped(self, latest):
         """Skip missed steps that a later due step supersedes."""
         reason = self.env._(
-            "Skipped: the run was late and the later step %(step)s was sent "
-            "instead, so the customer does not receive a burst of stale messages.",
+            "Skipped: the run was late and step %(step)s was sent instead, so "
+            "the customer does not receive a burst of stale messages.",
             step=latest.step_id.name,
         )
         self.write(
@@ -368,6 +407,7 @@ class CollectionRulerEvent(models.Model):
                 self.write(values)
             return "done"
         except CollectionDeferred as deferral:
+            repeated = self.failure_reason == deferral.reason
             self.write(
                 {
                     "scheduled_date": deferral.date,
@@ -375,13 +415,14 @@ class CollectionRulerEvent(models.Model):
                     "failure_reason": deferral.reason,
                 }
             )
-            self.move_id._message_log(
-                body=self.env._(
-                    "Collection step %(step)s deferred: %(reason)s",
-                    step=self.step_id.name,
-                    reason=deferral.reason,
+            if not repeated:
+                self.move_id._message_log(
+                    body=self.env._(
+                        "Collection step %(step)s deferred: %(reason)s",
+                        step=self.step_id.name,
+                        reason=deferral.reason,
+                    )
                 )
-            )
             return "deferred"
         except Exception as error:  # noqa: BLE001 - one bad event never stops a run
             reason = self._get_failure_reason(error)
@@ -612,6 +653,7 @@ class CollectionRulerEvent(models.Model):
         :return: dict of values to write on the event
         """
         move, step = self.move_id, self.step_id
+        self._check_letter_creditor()
         name, content = self._render_letter()
         attachment = self.env["ir.attachment"].create(
             {
@@ -622,7 +664,10 @@ class CollectionRulerEvent(models.Model):
                 "mimetype": "application/pdf",
             }
         )
-        values = {"letter_attachment_id": attachment.id}
+        values = {
+            "letter_attachment_id": attachment.id,
+            "letter_deadline": self._get_letter_deadline(),
+        }
         partner = move.partner_id
         if step.letter_send_email and partner.email_normalized:
             message = self._send_template_email(
@@ -641,21 +686,54 @@ class CollectionRulerEvent(models.Model):
         values.update(message_id=message.id, letter_delivery="print")
         return values
 
-    def _render_letter(self):
+    def _check_letter_creditor(self):
+        """Refuse a letter that would not identify its creditor.
+
+        Brazil's consumer code (art. 42-A) requires the creditor's name,
+        address and CNPJ on every collection document.
+        """
+        company = self.company_id
+        if not company.vat or not company.partner_id.street:
+            raise UserError(
+                self.env._(
+                    "Collection letters must identify the creditor: fill in the "
+                    "tax id (CNPJ) and the address of %(company)s.",
+                    company=company.name,
+                )
+            )
+
+    @api.model
+    def _get_letter_report(self, letter_type):
+        """The report (ir.actions.report) printing a letter type.
+
+        Override to add letter types to the step's ``letter_type`` selection.
+        """
+        return self.env.ref(LETTER_REPORTS[letter_type])
+
+    def _get_letter_context(self, date=None):
+        """The context of this event's letter: its date and days to pay."""
+        date = date or self._get_company_today(self.company_id)
+        return {
+            "collection_deadline_days": self.step_id.deadline_days,
+            "collection_date": fields.Date.to_string(date),
+        }
+
+    def _get_letter_deadline(self, date=None):
+        """The deadline this event's letter gives, when dated ``date``."""
+        move = self.move_id.with_context(**self._get_letter_context(date))
+        return move._collection_get_letter_deadline(self.step_id.letter_type)
+
+    def _render_letter(self, date=None):
         """Render this event's letter as a PDF in the customer's language.
 
+        :param date: the letter's date (default: today)
         :return: (file name, PDF content) pair
         """
         move, step = self.move_id, self.step_id
-        report = self.env.ref(LETTER_REPORTS[step.letter_type])
+        report = self._get_letter_report(step.letter_type)
         content, _report_type = (
             self.env["ir.actions.report"]
-            .with_context(
-                collection_deadline_days=step.deadline_days,
-                collection_date=fields.Date.to_string(
-                    self._get_company_today(self.company_id)
-                ),
-            )
+            .with_context(**self._get_letter_context(date))
             ._render_qweb_pdf(report, move.ids)
         )
         letter_label = dict(
@@ -666,13 +744,16 @@ class CollectionRulerEvent(models.Model):
         name = f"{letter_label} - {move.name}.pdf".replace("/", "-")
         return name, content
 
-    @api.model
     def action_print_pending_letters(self):
         """Merge every letter waiting to be printed into one PDF to download.
 
-        Called on a selection, only its letters are printed. The letters are
-        marked printed, which starts the notice period of a debit notice. Any
-        collection user may print: the search applies their access rights.
+        Called on a selection, only its letters are printed; called on no
+        record, every pending letter the user can see. Letters are rendered
+        again, dated today, so their deadline runs from the day they are
+        mailed, and they are marked printed, which starts the notice period of
+        a debit notice. Letters of invoices that can no longer be collected
+        (paid, excluded...) are withdrawn instead. Any collection user may
+        print: the search applies their access rights.
 
         :return: an action downloading the merged PDF
         """
@@ -680,9 +761,30 @@ class CollectionRulerEvent(models.Model):
         if self.ids:
             domain = expression.AND([domain, [("id", "in", self.ids)]])
         events = self.search(domain, order="partner_id, move_id, id")
+        if events:
+            # Two people printing at once must not both print the same letters.
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM collection_ruler_event WHERE id IN %s "
+                    "FOR UPDATE SKIP LOCKED",
+                    tuple(events.ids),
+                )
+            )
+            locked = {row[0] for row in self.env.cr.fetchall()}
+            events = events.filtered(lambda e: e.id in locked)
+        withdrawn = events.filtered(lambda e: e.move_id._collection_get_stop_reason())
+        if withdrawn:
+            withdrawn.sudo().write({"letter_delivery": "withdrawn"})
+            events -= withdrawn
         if not events:
             raise UserError(self.env._("No letter is waiting to be printed."))
-        merged = merge_pdf([event.letter_attachment_id.sudo().raw for event in events])
+        events = events.sudo()
+        contents = []
+        for event in events:
+            name, content = event.with_company(event.company_id)._render_letter()
+            event.letter_attachment_id.write({"name": name, "raw": content})
+            event.letter_deadline = event._get_letter_deadline()
+            contents.append(content)
         now = fields.Datetime.now()
         attachment = self.env["ir.attachment"].create(
             {
@@ -690,12 +792,12 @@ class CollectionRulerEvent(models.Model):
                     "Collection letters %(date)s.pdf",
                     date=fields.Datetime.to_string(now).replace(":", "-"),
                 ),
-                "raw": merged,
+                "raw": merge_pdf(contents),
                 "mimetype": "application/pdf",
                 "res_model": self._name,
             }
         )
-        events.sudo().write({"letter_printed_at": now})
+        events.write({"letter_printed_at": now})
         for move in events.move_id:
             move._message_log(
                 body=self.env._(
@@ -723,6 +825,33 @@ class CollectionRulerEvent(models.Model):
         tz_self = self.with_context(tz=self.company_id.partner_id.tz or "UTC")
         return fields.Date.context_today(tz_self, sent_at)
 
+    def _check_bureau_debtor(self, today):
+        """Refuse a registration the bureau could not or must not take.
+
+        :param today: the date of the run
+        :raise UserError: without a valid CPF/CNPJ, or for a debt over five
+            years old
+        """
+        move = self.move_id
+        debtor = move.commercial_partner_id
+        digits = re.sub(r"\D", "", debtor.vat or "")
+        if len(digits) not in (11, 14):
+            raise UserError(
+                self.env._(
+                    "%(customer)s has no valid CPF/CNPJ: a credit bureau cannot "
+                    "register a debtor without one.",
+                    customer=debtor.display_name,
+                )
+            )
+        oldest = today - relativedelta(years=BUREAU_MAX_DEBT_AGE_YEARS)
+        if move.invoice_date_due < oldest:
+            raise UserError(
+                self.env._(
+                    "The invoice fell due more than five years ago: the consumer "
+                    "code (art. 43, paragraphs 1 and 5) forbids registering it."
+                )
+            )
+
     def _execute_credit_bureau(self):
         """Register the debtor with a credit bureau, once the law allows it.
 
@@ -736,6 +865,8 @@ class CollectionRulerEvent(models.Model):
         """
         move = self.move_id
         debtor = move.commercial_partner_id
+        today = self._get_company_today(self.company_id)
+        self._check_bureau_debtor(today)
         notices = self.search(
             [
                 ("move_id", "=", move.id),
@@ -754,9 +885,9 @@ class CollectionRulerEvent(models.Model):
                     "step before this one."
                 )
             )
-        today = self._get_company_today(self.company_id)
-        sent_dates = [d for d in (n._get_letter_sent_date() for n in notices) if d]
-        if not sent_dates:
+        delivered = [(n._get_letter_sent_date(), n) for n in notices]
+        delivered = sorted((d, n) for d, n in delivered if d)
+        if not delivered:
             raise CollectionDeferred(
                 today + timedelta(days=1),
                 self.env._(
@@ -764,43 +895,32 @@ class CollectionRulerEvent(models.Model):
                     "waits until it is delivered."
                 ),
             )
+        sent_date, notice = delivered[0]
         notice_days = debtor._collection_get_bureau_notice_days(self.company_id)
-        allowed = min(sent_dates) + timedelta(days=notice_days)
+        allowed = sent_date + timedelta(days=notice_days)
+        if notice.letter_deadline:
+            # Never before the day after the deadline the notice announced.
+            allowed = max(allowed, notice.letter_deadline + timedelta(days=1))
         if today < allowed:
             raise CollectionDeferred(
                 allowed,
                 self.env._(
-                    "The debit notice was delivered on %(date)s and the debtor "
-                    "must be given %(days)s days, so the registration waits until "
-                    "%(allowed)s.",
-                    date=format_date(self.env, min(sent_dates)),
+                    "The debit notice was delivered on %(date)s; with the %(days)s "
+                    "days of notice the debtor is given, the registration waits "
+                    "until %(allowed)s.",
+                    date=format_date(self.env, sent_date),
                     days=notice_days,
                     allowed=format_date(self.env, allowed),
                 ),
             )
-        if not debtor.vat:
-            raise UserError(
-                self.env._(
-                    "%(customer)s has no CPF/CNPJ: a credit bureau cannot register "
-                    "a debtor without one.",
-                    customer=debtor.display_name,
-                )
-            )
-        registration = (
-            self.env["collection.bureau.registration"]
-            .sudo()
-            .create(
-                self.env["collection.bureau.registration"]._prepare_values(
-                    self, min(sent_dates)
-                )
-            )
+        Registration = self.env["collection.bureau.registration"].sudo()
+        registration = Registration.create(
+            Registration._prepare_registration_values(self, sent_date)
         )
         move._message_log(
             body=self.env._(
-                "Collection step %(step)s: credit-bureau registration %(name)s "
-                "is ready to be submitted.",
+                "Collection step %(step)s done: see the credit bureau registrations.",
                 step=self.step_id.name,
-                name=registration.name,
             )
         )
         return {"registration_id": registration.id}

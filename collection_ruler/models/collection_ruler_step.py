@@ -125,6 +125,13 @@ class CollectionRulerStep(models.Model):
 
     # === Constraints === #
 
+    @api.constrains("deadline_days")
+    def _check_deadline_days(self):
+        if any(step.deadline_days < 1 for step in self):
+            raise ValidationError(
+                self.env._("A letter gives the customer at least one day to pay.")
+            )
+
     @api.constrains(
         "channel",
         "mail_template_id",
@@ -179,9 +186,12 @@ class CollectionRulerStep(models.Model):
         on the notice.
         """
         self.ensure_one()
-        return self.channel == "credit_bureau" or (
-            self.channel == "letter" and self.letter_type == "debit_notice"
-        )
+        return self.channel == "credit_bureau" or self._is_debit_notice()
+
+    def _is_debit_notice(self):
+        """Whether this step sends the debit notice a registration relies on."""
+        self.ensure_one()
+        return self.channel == "letter" and self.letter_type == "debit_notice"
 
     # === CRUD === #
 

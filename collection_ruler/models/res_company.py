@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ResCompany(models.Model):
@@ -17,3 +18,10 @@ class ResCompany(models.Model):
         "registration of a debtor, unless the debtor's state sets another "
         "period.",
     )
+
+    @api.constrains("collection_bureau_notice_days")
+    def _check_collection_bureau_notice_days(self):
+        if any(company.collection_bureau_notice_days < 1 for company in self):
+            raise ValidationError(
+                self.env._("The credit bureau notice lasts at least one day.")
+            )

@@ -5,7 +5,7 @@ from datetime import date
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -128,25 +128,27 @@ class TestCreditBureau(CollectionLetterCommon):
         self.assertEqual(events[self.step_call].state, "skipped")
         bureau = events[self.step_bureau]
         self.assertEqual(counters["deferred"], 1)
-        # SP asks for 20 days from the notice, delivered on D+35.
+        # SP asks for 20 days from the notice, delivered on D+35, and the
+        # notice gave until D+55 to pay: the registration waits until D+56.
+        self.assertEqual(events[self.step_debit].letter_deadline, day(55).date())
         self.assertRecordValues(
             bureau,
             [
                 {
                     "state": "scheduled",
-                    "scheduled_date": day(55).date(),
-                    "deferred_until": day(55).date(),
+                    "scheduled_date": day(56).date(),
+                    "deferred_until": day(56).date(),
                 }
             ],
         )
-        self.assertIn("must be given 20 days", bureau.failure_reason)
+        self.assertIn("with the 20 days of notice", bureau.failure_reason)
         self.assertFalse(self.Registration.search([("move_id", "=", move.id)]))
         # A rescheduling keeps the deferral.
         move._collection_sync_events()
-        self.assertEqual(bureau.scheduled_date, day(55).date())
-        self._run_at(day(54))
-        self.assertEqual(bureau.state, "scheduled")
+        self.assertEqual(bureau.scheduled_date, day(56).date())
         self._run_at(day(55))
+        self.assertEqual(bureau.state, "scheduled")
+        self._run_at(day(56))
         self.assertEqual(bureau.state, "done")
         self.assertEqual(bureau.registration_id.debit_notice_date, day(35).date())
 
@@ -184,7 +186,7 @@ class TestCreditBureau(CollectionLetterCommon):
         self._run_at(day(35))
         event = self._events(move)[self.step_bureau]
         self.assertEqual(event.state, "failed")
-        self.assertIn("has no CPF/CNPJ", event.failure_reason)
+        self.assertIn("has no valid CPF/CNPJ", event.failure_reason)
 
     def test_payment_requests_removal_within_5_business_days(self):
         move = self._create_invoice()
@@ -229,17 +231,65 @@ class TestCreditBureau(CollectionLetterCommon):
         self.assertEqual(registration.state, "removed")
         self.assertFalse(registration.activity_ids)
 
-    def test_cron_catches_paid_invoices(self):
+    def test_cron_catches_debts_ended_without_a_payment(self):
+        """A credit note reverses the invoice without any hook: the cron sees it."""
         move = self._create_invoice()
         self._run_at(day(5))
         self._run_at(day(35))
         registration = self._events(move)[self.step_bureau].registration_id
-        # A payment state set without the reconciliation's paid hook.
-        move.payment_state = "paid"
+        with freeze_time(day(35)):
+            registration.with_user(self.manager).action_export_csv()
+        self.assertEqual(registration.exported_date, day(35).date())
+        self.env.cr.execute(
+            "UPDATE account_move SET payment_state = 'reversed' WHERE id = %s",
+            [move.id],
+        )
+        move.invalidate_recordset(["payment_state"])
         self.assertEqual(registration.state, "to_register")
         with freeze_time(day(40)), self.mock_mail_gateway():
             self.Event._cron_run()
         self.assertEqual(registration.state, "removal_requested")
+        self.assertIn("The invoice was reversed.", registration.message_ids[0].body)
+
+    def test_never_exported_registration_is_cancelled(self):
+        move = self._create_invoice()
+        self._run_at(day(5))
+        self._run_at(day(35))
+        registration = self._events(move)[self.step_bureau].registration_id
+        with freeze_time(day(36)):
+            move.with_user(self.manager).collection_excluded = True
+        self.assertEqual(registration.state, "cancelled")
+        self.assertFalse(registration.activity_ids, "nothing to ask the bureau")
+
+    def test_late_debit_notice_goes_out_alone(self):
+        """A run late enough for a notice letter sends the debit notice only."""
+        move = self._create_invoice()
+        counters = self._run_at(day(16))
+        events = self._events(move)
+        light = self.env.ref("collection_ruler.collection_ruler_step_nej_light")
+        self.assertEqual(events[self.step_debit].state, "done")
+        self.assertEqual(events[light].state, "skipped")
+        self.assertEqual((counters["done"], counters["skipped"]), (1, 5))
+        self.assertEqual(events[self.step_debit].letter_delivery, "email")
+
+    def test_old_debt_and_invalid_document_refused(self):
+        move = self._create_invoice()
+        event = self._events(move)[self.step_bureau]
+        with self.assertRaisesRegex(UserError, "more than five years ago"):
+            event._check_bureau_debtor(date(2031, 3, 11))
+        event._check_bureau_debtor(date(2031, 3, 10))
+        self.customer.vat = False
+        with self.assertRaisesRegex(UserError, "no valid CPF/CNPJ"):
+            event._check_bureau_debtor(date(2026, 4, 1))
+
+    def test_registrations_at_the_bureau_cannot_be_deleted(self):
+        move = self._create_invoice()
+        self._run_at(day(5))
+        self._run_at(day(35))
+        registration = self._events(move)[self.step_bureau].registration_id
+        registration.action_mark_registered()
+        with self.assertRaises(UserError):
+            registration.with_user(self.manager).unlink()
 
     def test_csv_export(self):
         self.customer_2.write(
@@ -267,6 +317,10 @@ class TestCreditBureau(CollectionLetterCommon):
         self.assertEqual(rows[0]["due_date"], "2026-03-10")
         self.assertEqual(rows[0]["debit_notice_date"], "2026-03-15")
         self.assertEqual(rows[0]["creditor_document"], "11222333000181")
+        # A name a spreadsheet would run as a formula is quoted.
+        registrations[0].debtor_name = '=HYPERLINK("http://x")'
+        rows = list(csv.DictReader(io.StringIO(registrations[0]._get_csv())))
+        self.assertEqual(rows[0]["debtor_name"], '\'=HYPERLINK("http://x")')
 
     def test_only_managers_see_registrations(self):
         move = self._create_invoice()

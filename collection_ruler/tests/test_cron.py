@@ -1,11 +1,13 @@
+import importlib.util
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.modules.module import get_module_path
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import config, mute_logger
 
 from .common import DUE_DATE, CollectionRulerCommon, SimulatedCrash, day
 
@@ -323,3 +325,77 @@ class TestCollectionCron(CollectionRulerCommon):
         self.assertEqual(action["params"]["type"], "success")
         self.assertIn("1 sent", action["params"]["message"])
         self.assertEqual(self._events(move)[self.step_due].state, "done")
+
+
+@tagged("post_install", "-at_install")
+class TestCollectionRunLimits(CollectionRulerCommon):
+    def test_time_budget_leaves_the_rest_for_a_new_call(self):
+        """Past its time budget a run stops between invoices and re-triggers."""
+        moves = self._create_invoice() | self._create_invoice(partner=self.customer_2)
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+        with (
+            self.mock_mail_gateway(),
+            patch.object(type(self.Event), "_get_time_budget", return_value=-1),
+        ):
+            counters = self._run(day(0))
+        self.assertEqual(counters["done"], 1)
+        states = sorted(
+            moves.collection_event_ids.filtered(
+                lambda e: e.step_id == self.step_due
+            ).mapped("state")
+        )
+        self.assertEqual(states, ["done", "scheduled"])
+        new_triggers = (
+            self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+            - triggers
+        )
+        self.assertTrue(new_triggers, "the cron is called again for the rest")
+        with self.mock_mail_gateway():
+            self._run(day(0))
+        self.assertEqual(
+            set(
+                moves.collection_event_ids.filtered(
+                    lambda e: e.step_id == self.step_due
+                ).mapped("state")
+            ),
+            {"done"},
+        )
+
+    def test_time_budget_follows_the_cron_time_limit(self):
+        with patch.dict(config.options, {"limit_time_real_cron": -1}):
+            with patch.dict(config.options, {"limit_time_real": 120}):
+                self.assertEqual(self.Event._get_time_budget(), 60)
+            with patch.dict(config.options, {"limit_time_real": 0}):
+                self.assertEqual(self.Event._get_time_budget(), 240)
+        with patch.dict(config.options, {"limit_time_real_cron": 600}):
+            self.assertEqual(self.Event._get_time_budget(), 300)
+
+    def test_charges_of_a_draft_without_customer(self):
+        draft = self.env["account.move"].create(
+            {"move_type": "out_invoice", "invoice_date_due": DUE_DATE}
+        )
+        dated = draft.with_context(collection_date=day(10).date())
+        self.assertEqual(dated.collection_fine_amount, 0.0)
+        self.assertEqual(dated.collection_days_late, 10)
+
+    def test_upgrade_adds_the_new_steps_inactive(self):
+        """Upgrading from 18.0.1.0 must not start mailing letters at once."""
+        path = get_module_path("collection_ruler")
+        spec = importlib.util.spec_from_file_location(
+            "collection_ruler_post_migrate_1_1",
+            f"{path}/migrations/18.0.1.1.0/post-migrate.py",
+        )
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        debit = self.env.ref("collection_ruler.collection_ruler_step_debit_notice")
+        move = self._create_invoice()
+        migration.migrate(self.env.cr, None)
+        self.assertTrue(debit.active, "a new install keeps them")
+        migration.migrate(self.env.cr, "18.0.1.0.0")
+        self.env.invalidate_all()
+        self.assertFalse(debit.active)
+        self.assertEqual(
+            self.ruler.step_ids.filtered("active").mapped("channel"),
+            ["email", "email", "call", "sms"],
+        )
+        self.assertEqual(self._events(move)[debit].state, "cancelled")

@@ -5,6 +5,7 @@ from datetime import timedelta
 import lxml.html
 from freezegun import freeze_time
 
+from odoo.api import call_kw
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -76,6 +77,8 @@ class TestLetterContent(CollectionLetterCommon):
         cls.second = cls._create_invoice(amount=1000)
         cls.not_due = cls._create_invoice(due=DUE_DATE + timedelta(days=60))
         cls.other_customer = cls._create_invoice(partner=cls.customer_2)
+        cls.disputed = cls._create_invoice(due=DUE_DATE - timedelta(days=5))
+        cls.disputed.collection_excluded = True
         cls.letter_date = DUE_DATE + timedelta(days=20)
 
     def test_every_letter_carries_parties_debts_and_payment(self):
@@ -96,6 +99,7 @@ class TestLetterContent(CollectionLetterCommon):
                 self.assertIn(self.second.name, text)
                 self.assertNotIn(self.not_due.name, text)
                 self.assertNotIn(self.other_customer.name, text)
+                self.assertNotIn(self.disputed.name, text, "excluded: disputed")
                 # 1,400.00 due, fines of 8.00 + 20.00, interest of
                 # 400 x 1% / 30 x 30 = 4.00 and 1000 x 1% / 30 x 20 = 6.67.
                 self.assertIn("1,438.67", text)
@@ -200,6 +204,10 @@ class TestLetterContent(CollectionLetterCommon):
         _html, text = self._render_letter("debit_notice", move, self.letter_date)
         self.assertNotIn("br.gov.bcb.pix", text)
 
+    def test_nothing_overdue_no_letter(self):
+        with self.assertRaisesRegex(UserError, "no overdue invoice"):
+            self._render_letter("nej_light", self.other_customer, DUE_DATE)
+
     def test_every_tone_renders_a_real_pdf(self):
         for letter_type in LETTER_TYPES:
             with self.subTest(letter=letter_type):
@@ -295,8 +303,13 @@ class TestLetterStep(CollectionLetterCommon):
         pages = sum(page_count(e.letter_attachment_id.raw) for e in events)
 
         # A collector (invoicing user) prints them.
-        collector = self.Event.with_user(self.salesperson)
-        with freeze_time(day(6)):
+        collector = self.Event.with_user(self.salesperson).with_context(
+            force_report_rendering=True
+        )
+        with (
+            freeze_time(day(6)),
+            mute_logger("odoo.addons.base.models.ir_actions_report"),
+        ):
             action = collector.action_print_pending_letters()
         attachment_id = int(re.search(r"/web/content/(\d+)", action["url"])[1])
         merged = collector.env["ir.attachment"].browse(attachment_id).raw
@@ -305,6 +318,51 @@ class TestLetterStep(CollectionLetterCommon):
         self.assertEqual(events.mapped("letter_printed_at"), [day(6), day(6)])
         with self.assertRaises(UserError):
             self.Event.action_print_pending_letters()
+
+    def test_letter_withdrawn_when_the_invoice_is_paid_before_printing(self):
+        self.customer.email = False
+        move = self._create_invoice()
+        self._run_letters(day(5))
+        event = self._events(move)[self.step_debit]
+        self.assertTrue(event.letter_to_print)
+        self._pay(move, 1000.0, day(6).date())
+        with self.assertRaises(UserError):
+            self.Event.action_print_pending_letters()
+        self.assertEqual(event.letter_delivery, "withdrawn")
+        self.assertFalse(event.letter_printed_at)
+
+    def test_print_button_on_a_selection(self):
+        """The list button calls the method on the selected records."""
+        self.customer.email = False
+        self.customer_2.write({"email": False, "vat": "11.444.777/0001-61"})
+        move = self._create_invoice()
+        other = self._create_invoice(partner=self.customer_2)
+        self._run_letters(day(5))
+        selected = self._events(move)[self.step_debit]
+        with (
+            freeze_time(day(9)),
+            mute_logger("odoo.addons.base.models.ir_actions_report"),
+        ):
+            action = call_kw(
+                self.Event.with_context(force_report_rendering=True),
+                "action_print_pending_letters",
+                [selected.ids],
+                {"context": {"force_report_rendering": True}},
+            )
+        self.assertEqual(action["type"], "ir.actions.act_url")
+        self.assertEqual(selected.letter_printed_at, day(9))
+        self.assertTrue(self._events(other)[self.step_debit].letter_to_print)
+        # Reprinted on the day it is mailed: the deadline runs from then.
+        self.assertEqual(selected.letter_deadline, day(19).date())
+
+    def test_letter_needs_the_creditor_identification(self):
+        self.company.vat = False
+        move = self._create_invoice()
+        with mute_logger("odoo.addons.collection_ruler.models.collection_ruler_event"):
+            self._run_letters(day(5))
+        event = self._events(move)[self.step_debit]
+        self.assertEqual(event.state, "failed")
+        self.assertIn("must identify the creditor", event.failure_reason)
 
     def test_letter_step_needs_its_letter_and_template(self):
         with self.assertRaises(ValidationError):
