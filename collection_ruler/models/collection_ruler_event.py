@@ -362,7 +362,8 @@ class CollectionRulerEvent(models.Model):
             if stale:
                 stale._mark_skipped(latest)
                 counters["skipped"] += len(stale)
-            for event in mandatory + latest:
+            to_run = mandatory | latest
+            for event in ordered.filtered(lambda e, to_run=to_run: e in to_run):
                 outcome = event.with_company(event.company_id)._execute()
                 counters[outcome] += 1
         return True

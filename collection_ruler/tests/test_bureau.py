@@ -272,6 +272,19 @@ class TestCreditBureau(CollectionLetterCommon):
         self.assertEqual((counters["done"], counters["skipped"]), (1, 5))
         self.assertEqual(events[self.step_debit].letter_delivery, "email")
 
+    def test_very_late_first_run(self):
+        """At D+61: the debit notice alone, the registration deferred."""
+        move = self._create_invoice()
+        counters = self._run_at(day(61))
+        events = self._events(move)
+        heavy = self.env.ref("collection_ruler.collection_ruler_step_nej_heavy")
+        self.assertEqual(events[self.step_debit].state, "done")
+        self.assertEqual(events[heavy].state, "skipped")
+        self.assertEqual(events[self.step_bureau].state, "scheduled")
+        # RJ: 10 days from the notice, and after the notice's deadline.
+        self.assertEqual(events[self.step_bureau].scheduled_date, day(72).date())
+        self.assertEqual((counters["done"], counters["deferred"]), (1, 1))
+
     def test_old_debt_and_invalid_document_refused(self):
         move = self._create_invoice()
         event = self._events(move)[self.step_bureau]
