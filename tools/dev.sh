@@ -211,9 +211,16 @@ cmd_demo() {
     say "creating database $db with demo data and collection_ruler installed"
     drop_db "$db"
     # pt_BR is loaded so that the Brazilian demo customer gets Portuguese letters.
+    local demo_log="$LOCAL/log/demo.log"
+    mkdir -p "$LOCAL/log"
     odoo -c "$conf" -d "$db" -i collection_ruler --load-language=pt_BR \
-        --stop-after-init --log-level=warn \
-        || die "could not create the demo database $db"
+        --stop-after-init --log-level=warn >"$demo_log" 2>&1 \
+        || { tail -n 40 "$demo_log"; die "could not create the demo database $db"; }
+    # Odoo logs a failed demo file and goes on: stop here instead.
+    if grep -q "Failed to load demo\|ParseError" "$demo_log"; then
+        grep -B2 -A20 "ParseError" "$demo_log" | head -n 40
+        die "the demo data of collection_ruler failed to load (see $demo_log)"
+    fi
     echo
     echo "Collection Ruler demo: http://localhost:$HTTP_PORT (database $db)"
     echo "Login: admin   Password: admin"
