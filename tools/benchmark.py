@@ -55,7 +55,19 @@ def main():
     parser.add_argument("-n", "--invoices", type=int, default=500)
     parser.add_argument("-l", "--letters", type=int, default=50)
     args = parser.parse_args()
-    odoo.tools.config.parse_config(["-c", args.config, "-d", args.database])
+    # No cron time limit here: the run must not stop halfway and leave the
+    # rest to a later cron call (see ``_get_time_budget``), which would mix
+    # one channel's work into the next measure.
+    odoo.tools.config.parse_config(
+        [
+            "-c",
+            args.config,
+            "-d",
+            args.database,
+            "--limit-time-real=0",
+            "--limit-time-real-cron=0",
+        ]
+    )
     registry = odoo.modules.registry.Registry(args.database)
     with registry.cursor() as cr:
         env = api.Environment(cr, odoo.SUPERUSER_ID, {})
@@ -68,8 +80,18 @@ def main():
         )
         rulers = {}
         counts = {"email": args.invoices, "call": args.invoices, "letter": args.letters}
+        # Letters claim overdue invoices and print the creditor's CNPJ and
+        # address: their step runs one day late, for a company that has both.
+        company.write(
+            {
+                "vat": company.vat or "11.222.333/0001-81",
+                "street": company.street or "Avenida Paulista, 1000",
+            }
+        )
+        offsets = {"email": 0, "call": 0, "letter": 1}
         for channel in counts:
-            step = {"name": channel, "offset_days": 0, "channel": channel}
+            step = {"name": channel, "channel": channel}
+            step["offset_days"] = offsets[channel]
             if channel == "email":
                 step["mail_template_id"] = template.id
             if channel == "letter":
@@ -84,10 +106,17 @@ def main():
             company.collection_ruler_id = ruler
             count = counts[channel]
             started = time.perf_counter()
-            _create_invoices(env, partner, count, today)
+            due = today - timedelta(days=offsets[channel])
+            _create_invoices(env, partner, count, due)
             _create_invoices(env, partner, count, today + timedelta(days=30))
             setup = time.perf_counter() - started
             counters, seconds, queries = _measure(env, ruler)
+            if counters["failed"]:
+                failed = env["collection.ruler.event"].search(
+                    [("ruler_id", "=", ruler.id), ("state", "=", "failed")], limit=1
+                )
+                reason = failed.failure_reason
+                print(f"{channel}: {counters['failed']} failed: {reason}")
             done = counters["done"] or 1
             print(
                 f"{channel:>6}: {counters['done']} sent in {seconds:.2f} s "
