@@ -83,6 +83,14 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
     # ------------------------------------------------------------------
 
     @classmethod
+    def _load_pt_br(cls):
+        """Activate pt_BR with this module's translations."""
+        cls.env["res.lang"]._activate_lang("pt_BR")
+        cls.env["ir.module.module"]._load_module_terms(
+            ["collection_ruler"], ["pt_BR"], overwrite=True
+        )
+
+    @classmethod
     def _create_invoice(
         cls, partner=None, due=DUE_DATE, amount=1000.0, post=True, **vals
     ):

@@ -8,10 +8,7 @@ class TestCollectionTranslation(CollectionRulerCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("pt_BR")
-        cls.env["ir.module.module"]._load_module_terms(
-            ["collection_ruler"], ["pt_BR"], overwrite=True
-        )
+        cls._load_pt_br()
 
     def test_messages_in_customer_language(self):
         """A pt_BR customer gets the email and the step labels in Portuguese."""

@@ -221,10 +221,7 @@ class TestLetterTranslation(CollectionLetterCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("pt_BR")
-        cls.env["ir.module.module"]._load_module_terms(
-            ["collection_ruler"], ["pt_BR"], overwrite=True
-        )
+        cls._load_pt_br()
         cls.customer.lang = "pt_BR"
 
     def test_letters_in_customer_language(self):
