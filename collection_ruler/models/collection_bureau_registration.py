@@ -14,6 +14,8 @@ _logger = logging.getLogger(__name__)
 # Once the debt is paid, the creditor has five business days to have the
 # registration removed (STJ, Sumula 548).
 REMOVAL_BUSINESS_DAYS = 5
+# CSV exports and merged letters are deleted after this many days.
+EXPORT_RETENTION_DAYS = 1
 
 CSV_COLUMNS = [
     "registration",
@@ -399,6 +401,28 @@ class CollectionBureauRegistration(models.Model):
                 and self.company_id in u.company_ids
             )
         )[:1]
+
+    @api.autovacuum
+    def _gc_exported_files(self):
+        """Delete CSV exports and merged letters a day after they were made.
+
+        They hold personal data and belong to no record: once downloaded,
+        nothing needs them.
+        """
+        limit = fields.Datetime.now() - timedelta(days=EXPORT_RETENTION_DAYS)
+        files = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "in", (self._name, "collection.ruler.event")),
+                    ("res_id", "in", (False, 0)),
+                    ("create_date", "<", limit),
+                ]
+            )
+        )
+        files.unlink()
+        return files
 
     @api.model
     def _cron_request_removals(self):

@@ -1,6 +1,6 @@
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 from freezegun import freeze_time
 
@@ -334,6 +334,32 @@ class TestCreditBureau(CollectionLetterCommon):
         registrations[0].debtor_name = '=HYPERLINK("http://x")'
         rows = list(csv.DictReader(io.StringIO(registrations[0]._get_csv())))
         self.assertEqual(rows[0]["debtor_name"], '\'=HYPERLINK("http://x")')
+
+    def test_exported_files_are_deleted_after_a_day(self):
+        move = self._create_invoice()
+        self._run_at(day(5))
+        self._run_at(day(35))
+        registration = self._events(move)[self.step_bureau].registration_id
+        with freeze_time(day(35)):
+            action = registration.with_user(self.manager).action_export_csv()
+        export = self.env["ir.attachment"].browse(
+            int(action["url"].split("/")[3].split("?")[0])
+        )
+        letter = self._events(move)[self.step_debit].letter_attachment_id
+        # The test transaction's clock is not frozen: date the files by hand.
+        self.env.cr.execute(
+            "UPDATE ir_attachment SET create_date = %s WHERE id IN %s",
+            [day(35), (export.id, letter.id)],
+        )
+        self.env.invalidate_all()
+        with freeze_time(day(35) + timedelta(hours=12)):
+            self.Registration._gc_exported_files()
+        self.assertTrue(export.exists())
+        with freeze_time(day(37)):
+            deleted = self.Registration._gc_exported_files()
+        self.assertIn(export, deleted)
+        self.assertFalse(export.exists())
+        self.assertTrue(letter.exists(), "letters kept on their invoice stay")
 
     def test_only_managers_see_registrations(self):
         move = self._create_invoice()
