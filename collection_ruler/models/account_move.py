@@ -330,9 +330,7 @@ class AccountMove(models.Model):
         self.ensure_one()
         date = self._collection_get_today()
         debtor = self.commercial_partner_id
-        notice_days = debtor._collection_get_bureau_notice_days(self.company_id)
         deadline = self._collection_get_letter_deadline(letter_type)
-        deadline_days = (deadline - date).days
         rows = []
         totals = dict.fromkeys(("original", "due", "fine", "interest", "total"), 0.0)
         for invoice in self._collection_get_overdue_invoices(date):
@@ -345,12 +343,12 @@ class AccountMove(models.Model):
                     **charges,
                 }
             )
-            if invoice.currency_id == self.currency_id:
-                totals["original"] += invoice.amount_total
-                totals["due"] += invoice.amount_residual
-                totals["fine"] += charges["fine"]
-                totals["interest"] += charges["interest"]
-                totals["total"] += charges["total"]
+            # Every row is in this invoice's currency: they add up.
+            totals["original"] += invoice.amount_total
+            totals["due"] += invoice.amount_residual
+            totals["fine"] += charges["fine"]
+            totals["interest"] += charges["interest"]
+            totals["total"] += charges["total"]
         if not rows:
             raise UserError(
                 self.env._(
@@ -369,8 +367,6 @@ class AccountMove(models.Model):
             "max_days_late": max((row["days_late"] for row in rows), default=0),
             "fine_percent": ruler._get_fine_percent(debtor) if ruler else 0.0,
             "interest_percent": ruler.interest_percent if ruler else 0.0,
-            "deadline_days": deadline_days,
-            "notice_days": notice_days,
             "creditor": self.company_id.partner_id,
             "company": self.company_id,
             "debtor": debtor,
