@@ -10,7 +10,7 @@
     "license": "LGPL-3",
     "application": True,
     "installable": True,
-    "depends": ["account", "sms"],
+    "depends": ["account", "resource", "sms"],
     "external_dependencies": {"python": ["phonenumbers"]},
     "data": [
         "security/collection_ruler_security.xml",
@@ -24,6 +24,7 @@
         "reports/collection_letter_templates.xml",
         "views/collection_ruler_views.xml",
         "views/collection_ruler_event_views.xml",
+        "views/collection_ruler_run_views.xml",
         "views/collection_bureau_registration_views.xml",
         "views/account_move_views.xml",
         "views/res_partner_views.xml",

@@ -2,13 +2,9 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from .collection_ruler import INDIVIDUAL_FINE_CAP
-
-# The heavy extrajudicial notice announces a lawsuit this many days after its
-# deadline, after the protest and the credit-bureau registration.
-LAWSUIT_DELAY_DAYS = 30
 
 # Changing one of these fields on an invoice may change its collection schedule.
 COLLECTION_TRIGGER_FIELDS = {
@@ -25,7 +21,6 @@ class AccountMove(models.Model):
 
     collection_ruler_id = fields.Many2one(
         comodel_name="collection.ruler",
-        string="Collection Ruler",
         compute="_compute_collection_ruler_id",
         store=True,
         readonly=False,
@@ -81,11 +76,20 @@ class AccountMove(models.Model):
 
     # === Compute methods === #
 
-    @api.depends("amount_residual", "invoice_date_due", "collection_ruler_id")
+    @api.depends(
+        "amount_residual",
+        "invoice_date_due",
+        "line_ids.date_maturity",
+        "collection_ruler_id",
+    )
     @api.depends_context("collection_date")
     def _compute_collection_charges(self):
         for move in self:
-            charges = move._collection_get_charges()
+            if not move.currency_id:
+                # An invoice form whose currency was just cleared.
+                charges = dict.fromkeys(("days_late", "fine", "interest", "total"), 0)
+            else:
+                charges = move._collection_get_charges()
             move.collection_days_late = charges["days_late"]
             move.collection_fine_amount = charges["fine"]
             move.collection_interest_amount = charges["interest"]
@@ -187,7 +191,7 @@ class AccountMove(models.Model):
         date = self.env.context.get("collection_date")
         if date:
             return fields.Date.to_date(date)
-        return self.env["collection.ruler.event"]._get_company_today(self.company_id)
+        return self.company_id._collection_get_today()
 
     def _collection_get_charges(self, date=None):
         """The late fine and interest on what is still due, at ``date``.
@@ -205,8 +209,9 @@ class AccountMove(models.Model):
         residual = self.amount_residual
         ruler = self.collection_ruler_id
         days_late = 0
-        if self.invoice_date_due and date > self.invoice_date_due:
-            days_late = (date - self.invoice_date_due).days
+        due_date = self._collection_get_due_date()
+        if due_date and date > due_date:
+            days_late = (date - due_date).days
         fine_percent = interest_percent = 0.0
         collectible = self.move_type == "out_invoice" and self.commercial_partner_id
         if collectible and ruler and days_late and residual > 0:
@@ -223,32 +228,6 @@ class AccountMove(models.Model):
             "fine_percent": fine_percent,
             "interest_percent": interest_percent,
         }
-
-    def _collection_get_overdue_invoices(self, date=None):
-        """The debtor's open customer invoices overdue at ``date``, this one first.
-
-        Only invoices in this invoice's currency, and not excluded from
-        collection (disputed, for example), are claimed together.
-
-        :param date: the reference date (default: today)
-        :return: account.move recordset
-        """
-        self.ensure_one()
-        date = date or self._collection_get_today()
-        overdue = self.search(
-            [
-                ("company_id", "=", self.company_id.id),
-                ("commercial_partner_id", "=", self.commercial_partner_id.id),
-                ("currency_id", "=", self.currency_id.id),
-                ("move_type", "=", "out_invoice"),
-                ("state", "=", "posted"),
-                ("payment_state", "in", ("not_paid", "partial")),
-                ("collection_excluded", "=", False),
-                ("invoice_date_due", "<", date),
-            ],
-            order="invoice_date_due, name, id",
-        )
-        return self | overdue if self in overdue else overdue
 
     def _collection_get_pay_url(self):
         """The tokenized customer-portal link to view and pay this invoice."""
@@ -300,83 +279,36 @@ class AccountMove(models.Model):
             "qr_code": bank._get_qr_code_base64(**vals),
         }
 
-    def _collection_get_letter_deadline(self, letter_type):
-        """The date a letter of this invoice gives the debtor to pay by.
+    @api.model
+    def _collection_get_collectible_domain(self):
+        """Domain of the customer invoices that can still be collected.
 
-        The context may carry ``collection_date`` (the letter's date) and
-        ``collection_deadline_days`` (the days given to pay, default 10). A
-        debit notice never gives less than the credit-bureau notice period of
-        the debtor's state.
+        What it cannot see (a zero amount due, a missing ruler) is left to
+        ``_collection_get_stop_reason``.
+        """
+        return [
+            ("move_type", "=", "out_invoice"),
+            ("state", "=", "posted"),
+            ("payment_state", "in", ("not_paid", "partial")),
+            ("collection_excluded", "=", False),
+        ]
 
-        :param letter_type: a key of the step's ``letter_type`` selection
-        :return: a date
+    def _collection_get_due_date(self):
+        """The date the collection schedule counts from.
+
+        The latest due date of the receivable lines, which a user can move
+        from the Journal Items tab of a posted invoice without Odoo updating
+        ``invoice_date_due``; that field when there is no such line.
+
+        :return: a date, or False
         """
         self.ensure_one()
-        days = self.env.context.get("collection_deadline_days") or 10
-        if letter_type == "debit_notice":
-            debtor = self.commercial_partner_id
-            days = max(days, debtor._collection_get_bureau_notice_days(self.company_id))
-        return self._collection_get_today() + timedelta(days=days)
-
-    def _collection_get_letter_values(self, letter_type):
-        """Everything a collection letter of this invoice prints.
-
-        The context may carry ``collection_date`` (the letter's date) and
-        ``collection_deadline_days`` (the days given to pay, default 10).
-
-        :param letter_type: a key of the step's ``letter_type`` selection
-        :return: dict of values for the letter templates
-        """
-        self.ensure_one()
-        date = self._collection_get_today()
-        debtor = self.commercial_partner_id
-        deadline = self._collection_get_letter_deadline(letter_type)
-        rows = []
-        totals = dict.fromkeys(("original", "due", "fine", "interest", "total"), 0.0)
-        for invoice in self._collection_get_overdue_invoices(date):
-            charges = invoice._collection_get_charges(date)
-            rows.append(
-                {
-                    "invoice": invoice,
-                    "original": invoice.amount_total,
-                    "due": invoice.amount_residual,
-                    **charges,
-                }
-            )
-            # Every row is in this invoice's currency: they add up.
-            totals["original"] += invoice.amount_total
-            totals["due"] += invoice.amount_residual
-            totals["fine"] += charges["fine"]
-            totals["interest"] += charges["interest"]
-            totals["total"] += charges["total"]
-        if not rows:
-            raise UserError(
-                self.env._(
-                    "%(invoice)s: %(customer)s has no overdue invoice to claim in a "
-                    "letter.",
-                    invoice=self.name,
-                    customer=debtor.display_name,
-                )
-            )
-        ruler = self.collection_ruler_id
-        return {
-            "date": date,
-            "deadline": deadline,
-            "after_deadline": deadline + timedelta(days=1),
-            "lawsuit_date": deadline + timedelta(days=LAWSUIT_DELAY_DAYS),
-            "max_days_late": max((row["days_late"] for row in rows), default=0),
-            "fine_percent": ruler._get_fine_percent(debtor) if ruler else 0.0,
-            "interest_percent": ruler.interest_percent if ruler else 0.0,
-            "creditor": self.company_id.partner_id,
-            "company": self.company_id,
-            "debtor": debtor,
-            "rows": rows,
-            "totals": totals,
-            "currency": self.currency_id,
-            "pay_url": self._collection_get_pay_url(),
-            "pix": self._collection_get_pix(),
-            "boleto_line": self.collection_boleto_line,
-        }
+        dates = [
+            line.date_maturity
+            for line in self.line_ids
+            if line.display_type == "payment_term" and line.date_maturity
+        ]
+        return max(dates) if dates else self.invoice_date_due
 
     def _collection_get_stop_reason(self):
         """Say why this invoice must not be collected, if it must not.
@@ -398,7 +330,7 @@ class AccountMove(models.Model):
             return self.env._("The invoice is excluded from collection.")
         if not self.collection_ruler_id:
             return self.env._("The invoice has no collection ruler.")
-        if not self.invoice_date_due:
+        if not self._collection_get_due_date():
             return self.env._("The invoice has no due date.")
         if self.currency_id.is_zero(self.amount_residual):
             return self.env._("Nothing is left to pay.")
@@ -422,22 +354,20 @@ class AccountMove(models.Model):
         to_create = []
         to_reschedule = defaultdict(Event.browse)
         to_cancel = defaultdict(Event.browse)
-        stopped = defaultdict(self.browse)
-        to_withdraw = Event.browse()
+        stopped = defaultdict(Event.browse)
         for move in moves:
             events = events_by_move[move.id]
             pending = events.filtered(lambda e: e.state == "scheduled")
             stop_reason = move._collection_get_stop_reason()
             if stop_reason:
                 to_cancel[stop_reason] |= pending
-                to_withdraw |= events.filtered("letter_to_print")
-                if any(e.channel == "credit_bureau" for e in events):
-                    stopped[stop_reason] |= move
+                stopped[stop_reason] |= events
                 continue
+            due_date = move._collection_get_due_date()
             steps = move.collection_ruler_id.step_ids.filtered("active")
             event_by_step = {event.step_id: event for event in events}
             for step in steps:
-                date = move.invoice_date_due + timedelta(days=step.offset_days)
+                date = due_date + timedelta(days=step.offset_days)
                 event = event_by_step.get(step)
                 if event and event.deferred_until:
                     date = max(date, event.deferred_until)
@@ -454,14 +384,10 @@ class AccountMove(models.Model):
                 to_cancel[
                     self.env._("The step is no longer part of the invoice's ruler.")
                 ] |= obsolete
-        self._collection_apply_sync(
-            to_cancel, to_reschedule, to_create, to_withdraw, stopped
-        )
+        self._collection_apply_sync(to_cancel, to_reschedule, to_create, stopped)
 
     @api.model
-    def _collection_apply_sync(
-        self, to_cancel, to_reschedule, to_create, to_withdraw, stopped
-    ):
+    def _collection_apply_sync(self, to_cancel, to_reschedule, to_create, stopped):
         """Write what ``_collection_sync_events`` planned, in bulk."""
         Event = self.env["collection.ruler.event"].sudo()
         for reason, events in to_cancel.items():
@@ -480,11 +406,10 @@ class AccountMove(models.Model):
             )
         if to_create:
             Event.create(to_create)
-        if to_withdraw:
-            # Letters not mailed yet leave the print queue.
-            to_withdraw.write({"letter_delivery": "withdrawn"})
-        for reason, stopped_moves in stopped.items():
-            stopped_moves._collection_request_bureau_removal(reason)
+        for reason, events in stopped.items():
+            # Each channel reacts: queued letters are withdrawn, credit-bureau
+            # registrations asked for removal...
+            Event._on_collection_stopped(events, reason)
 
     def _collection_prepare_event_values(self, step, date):
         """Values of a new collection event of this invoice for one step.

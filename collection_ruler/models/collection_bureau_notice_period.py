@@ -12,7 +12,6 @@ class CollectionBureauNoticePeriod(models.Model):
 
     state_id = fields.Many2one(
         comodel_name="res.country.state",
-        string="State",
         required=True,
         ondelete="cascade",
         domain="[('country_id.code', '=', 'BR')]",

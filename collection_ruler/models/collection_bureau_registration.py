@@ -1,13 +1,14 @@
 import csv
 import io
 import logging
-import re
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.misc import format_date
+
+from .res_partner import only_digits
 
 _logger = logging.getLogger(__name__)
 
@@ -37,15 +38,6 @@ CSV_COLUMNS = [
     "creditor_name",
     "creditor_document",
 ]
-
-
-def add_business_days(date, days):
-    """``date`` plus ``days`` days, Saturdays and Sundays not counted."""
-    while days > 0:
-        date += timedelta(days=1)
-        if date.weekday() < 5:
-            days -= 1
-    return date
 
 
 class CollectionBureauRegistration(models.Model):
@@ -106,7 +98,7 @@ class CollectionBureauRegistration(models.Model):
     )
 
     # === The debtor as registered: a snapshot, kept if the partner changes === #
-    debtor_name = fields.Char(string="Debtor Name", required=True)
+    debtor_name = fields.Char(required=True)
     debtor_vat = fields.Char(string="CPF/CNPJ", required=True)
     debtor_is_individual = fields.Boolean(string="Individual")
     debtor_street = fields.Char(string="Debtor Street")
@@ -289,7 +281,7 @@ class CollectionBureauRegistration(models.Model):
         writer.writerow(CSV_COLUMNS)
         for registration in self.sorted("id"):
             company = registration.company_id
-            document = re.sub(r"\D", "", registration.debtor_vat or "")
+            document = only_digits(registration.debtor_vat)
             writer.writerow(
                 [
                     registration.name,
@@ -300,7 +292,7 @@ class CollectionBureauRegistration(models.Model):
                     cell(registration.debtor_street),
                     cell(registration.debtor_city),
                     cell(registration.debtor_state),
-                    re.sub(r"\D", "", registration.debtor_zip or ""),
+                    only_digits(registration.debtor_zip),
                     cell(registration.debtor_country),
                     cell(registration.move_id.name),
                     fields.Date.to_string(registration.due_date),
@@ -309,7 +301,7 @@ class CollectionBureauRegistration(models.Model):
                     registration.currency_id.name,
                     fields.Date.to_string(registration.debit_notice_date) or "",
                     cell(company.name),
-                    re.sub(r"\D", "", company.vat or ""),
+                    only_digits(company.vat),
                 ]
             )
         return buffer.getvalue()
@@ -340,16 +332,18 @@ class CollectionBureauRegistration(models.Model):
         to_remove = self - never_sent
         if not to_remove:
             return
-        deadline = add_business_days(today, REMOVAL_BUSINESS_DAYS)
-        to_remove.write(
-            {
-                "state": "removal_requested",
-                "removal_requested_date": today,
-                "removal_deadline": deadline,
-            }
-        )
         bureaus = dict(self._fields["bureau"]._description_selection(self.env))
         for registration in to_remove:
+            deadline = registration.company_id._collection_add_business_days(
+                today, REMOVAL_BUSINESS_DAYS
+            )
+            registration.write(
+                {
+                    "state": "removal_requested",
+                    "removal_requested_date": today,
+                    "removal_deadline": deadline,
+                }
+            )
             registration.message_post(
                 body=self.env._(
                     "Removal requested: %(reason)s The bureau must remove the "

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .collection_ruler_run import OUTCOMES
+
 # Brazil's consumer code (art. 52, paragraph 1) caps the late fine charged to
 # an individual at 2% of the amount due.
 INDIVIDUAL_FINE_CAP = 2.0
@@ -162,15 +164,13 @@ class CollectionRuler(models.Model):
     def action_run_now(self):
         """Run every due event of these rulers right away.
 
-        :return: a client notification summarising the run
+        :return: a client notification summarising the run, linking to it
         """
         self.env["collection.ruler.event"].check_access("write")
         self.check_access("write")
-        result = (
-            self.env["collection.ruler.event"]
-            .sudo()
-            ._run_due_events(rulers=self, companies=self.env.companies)
-        )
+        Run = self.env["collection.ruler.run"].sudo()
+        run = Run._start("manual", rulers=self)
+        result = run._process(companies=self.env.companies)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -178,9 +178,17 @@ class CollectionRuler(models.Model):
                 "title": self.env._("Collection run finished"),
                 "message": self.env._(
                     "%(done)s sent, %(failed)s failed, %(deferred)s deferred, "
-                    "%(skipped)s skipped, %(cancelled)s cancelled.",
-                    **result,
+                    "%(retried)s to retry, %(skipped)s skipped, %(cancelled)s "
+                    "cancelled. %%s",
+                    **{key: result[key] for key in OUTCOMES},
                 ),
+                "links": [
+                    {
+                        "label": self.env._("See the run"),
+                        "url": "/odoo/action-collection_ruler."
+                        f"collection_ruler_run_action/{run.id}",
+                    }
+                ],
                 "type": "success" if not result["failed"] else "warning",
                 "next": {"type": "ir.actions.act_window_close"},
             },
@@ -212,16 +220,11 @@ class CollectionRuler(models.Model):
         """Bring the events of the open invoices of these rulers up to date."""
         if not self:
             return
-        moves = (
-            self.env["account.move"]
-            .sudo()
-            .search(
-                [
-                    ("collection_ruler_id", "in", self.ids),
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                    ("payment_state", "not in", ("paid", "in_payment", "reversed")),
-                ]
-            )
+        Move = self.env["account.move"].sudo()
+        moves = Move.search(
+            [
+                ("collection_ruler_id", "in", self.ids),
+                *Move._collection_get_collectible_domain(),
+            ]
         )
         moves._collection_sync_events()

@@ -1,47 +1,19 @@
-import base64
 import logging
-import re
-import threading
-import time
 from collections import defaultdict
 from datetime import timedelta
 
-import phonenumbers
-from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.osv import expression
-from odoo.tools import SQL, config
 from odoo.tools.misc import format_date
-from odoo.tools.pdf import merge_pdf
 
 _logger = logging.getLogger(__name__)
 
-# Without a configured time limit for crons, one cron call stops starting new
-# invoices after this many seconds; the cron is triggered again for the rest.
-DEFAULT_TIME_BUDGET = 240
-DEFAULT_BATCH_SIZE = 200
-# A debt older than this is never registered with a credit bureau (consumer
-# code, art. 43, paragraphs 1 and 5).
-BUREAU_MAX_DEBT_AGE_YEARS = 5
-
-# The report of each letter type of a step.
-LETTER_REPORTS = {
-    "debit_notice": "collection_ruler.action_report_debit_notice",
-    "nej_light": "collection_ruler.action_report_nej_light",
-    "nej_moderate": "collection_ruler.action_report_nej_moderate",
-    "nej_heavy": "collection_ruler.action_report_nej_heavy",
-}
-
-
-class CollectionDeferred(Exception):
-    """Raised by a channel that cannot run yet: the event waits until ``date``."""
-
-    def __init__(self, date, reason):
-        super().__init__(reason)
-        self.date = date
-        self.reason = reason
+# A temporarily failing event is tried this many times in all, waiting 1, 2,
+# 4... days between attempts, before it fails for good.
+MAX_ATTEMPTS = 5
 
 
 class CollectionRulerEvent(models.Model):
@@ -68,12 +40,9 @@ class CollectionRulerEvent(models.Model):
         index=True,
         help="The commercial partner of the invoice.",
     )
-    ruler_id = fields.Many2one(
-        comodel_name="collection.ruler", string="Ruler", index=True
-    )
+    ruler_id = fields.Many2one(comodel_name="collection.ruler", index=True)
     step_id = fields.Many2one(
         comodel_name="collection.ruler.step",
-        string="Step",
         required=True,
         ondelete="cascade",
         index=True,
@@ -105,7 +74,20 @@ class CollectionRulerEvent(models.Model):
         required=True,
         index=True,
     )
-    failure_reason = fields.Text(string="Reason")
+    failure_reason = fields.Char(string="Reason")
+    retry_count = fields.Integer(
+        string="Attempts Failed",
+        readonly=True,
+        help="Temporary failures so far; the event is retried later, each time "
+        "after a longer delay, until it runs or fails for good.",
+    )
+    run_id = fields.Many2one(
+        comodel_name="collection.ruler.run",
+        string="Last Run",
+        ondelete="set null",
+        index="btree_not_null",
+        readonly=True,
+    )
     amount_residual = fields.Monetary(
         string="Amount Due When Run",
         currency_field="currency_id",
@@ -113,14 +95,10 @@ class CollectionRulerEvent(models.Model):
     )
 
     # === What the step produced === #
-    message_id = fields.Many2one(
-        comodel_name="mail.message", string="Message", ondelete="set null"
-    )
+    message_id = fields.Many2one(comodel_name="mail.message", ondelete="set null")
     sms_id = fields.Many2one(comodel_name="sms.sms", string="SMS", ondelete="set null")
     sms_number = fields.Char(string="SMS Number")
-    activity_id = fields.Many2one(
-        comodel_name="mail.activity", string="Activity", ondelete="set null"
-    )
+    activity_id = fields.Many2one(comodel_name="mail.activity", ondelete="set null")
     deferred_until = fields.Date(
         readonly=True,
         help="A legal guard postponed this step: it does not run before this date.",
@@ -187,574 +165,267 @@ class CollectionRulerEvent(models.Model):
         )
 
     # ------------------------------------------------------------------
-    # Cron entry point
+    # Channels
+    # ------------------------------------------------------------------
+
+    def _get_channel_model(self):
+        """The ``collection.channel.<code>`` model of these events' channel."""
+        channels = set(self.mapped("channel"))
+        if len(channels) != 1:
+            raise UserError(self.env._("Events of one channel are expected."))
+        return self.env[f"collection.channel.{channels.pop()}"]
+
+    @api.model
+    def _get_step_traits(self, steps):
+        """The traits of each step, as its channel declares them.
+
+        :return: dict {step: traits dict}
+        """
+        return {
+            step: self.env[f"collection.channel.{step.channel}"]._get_traits(step)
+            for step in steps
+        }
+
+    # ------------------------------------------------------------------
+    # Plan: the catch-up rule
     # ------------------------------------------------------------------
 
     @api.model
-    def _cron_run(self):
-        """Entry point of the daily scheduled action.
+    def _plan(self, events):
+        """Choose which due events of each invoice run, and which are skipped.
 
-        The cron's user may not be allowed in every company, while the run
-        serves all of them: it runs as superuser, each event in its own
-        invoice's company.
+        A late run sends only the latest due step of an invoice, so that the
+        customer does not get a burst of stale messages. Steps whose channel
+        says they are never skipped (legal steps) still run. A step "sent
+        alone when late" (a debit notice) goes out instead of a later
+        reminder, which would refer to a notice not received yet.
+
+        :param events: due, scheduled collection.ruler.event records
+        :return: (events to run, {skipped events: the event sent instead})
         """
-        self.sudo()._run_due_events()
-        self.env["collection.bureau.registration"].sudo()._cron_request_removals()
-
-    @api.model
-    def _get_batch_size(self):
-        """Return how many events one batch processes before committing."""
-        value = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("collection_ruler.batch_size")
-        )
-        try:
-            return max(int(value), 1) if value else DEFAULT_BATCH_SIZE
-        except ValueError:
-            return DEFAULT_BATCH_SIZE
-
-    @api.model
-    def _get_time_budget(self):
-        """Seconds one cron call may spend before leaving the rest for later.
-
-        Half of the workers' real-time limit for crons, so that a slow batch
-        (letters render PDFs) never gets the worker killed and rolled back.
-        """
-        limit = config.get("limit_time_real_cron")
-        if not limit or limit < 0:
-            limit = config.get("limit_time_real")
-        return limit / 2 if limit and limit > 0 else DEFAULT_TIME_BUDGET
-
-    @api.model
-    def _get_company_today(self, company):
-        """Return today's date in the company's time zone.
-
-        :param company: a res.company record
-        :return: a date
-        """
-        tz = company.partner_id.tz or "UTC"
-        return fields.Date.context_today(self.with_context(tz=tz))
-
-    @api.model
-    def _get_due_domain(self, companies, rulers=None):
-        """Domain of the scheduled events whose date has come.
-
-        :param companies: the res.company records to run for
-        :param rulers: optionally restrict to these collection.ruler records
-        :return: a search domain
-        """
-        companies_by_today = defaultdict(list)
-        for company in companies:
-            companies_by_today[self._get_company_today(company)].append(company.id)
-        date_domain = expression.OR(
-            [
-                [("company_id", "in", company_ids), ("scheduled_date", "<=", today)]
-                for today, company_ids in companies_by_today.items()
-            ]
-        )
-        domain = expression.AND([[("state", "=", "scheduled")], date_domain])
-        if rulers is not None:
-            domain = expression.AND([domain, [("ruler_id", "in", rulers.ids)]])
-        return domain
-
-    @api.model
-    def _run_due_events(self, rulers=None, companies=None, batch_size=None):
-        """Run every due event, in batches, committing between them.
-
-        Each batch holds every due event of the invoices it covers, so the
-        catch-up rule (only the latest due step of an invoice runs) sees all of
-        them. A crash loses at most the batch under way, which the next run
-        redoes: nothing is marked done without being sent, nothing twice.
-
-        :param rulers: optionally restrict to these collection.ruler records
-        :param companies: res.company records to run for (default: all)
-        :param int batch_size: events per batch (default: system parameter)
-        :return: dict of counters: done, failed, deferred, skipped, cancelled
-        """
-        if companies is None:
-            companies = self.env["res.company"].sudo().search([])
-        batch_size = batch_size or self._get_batch_size()
-        counters = dict.fromkeys(
-            ("done", "failed", "deferred", "skipped", "cancelled"), 0
-        )
-        domain = self._get_due_domain(companies, rulers)
-        deadline = time.monotonic() + self._get_time_budget()
-        processed = 0
-        seen = self.browse()
-        while True:
-            batch = self.search(domain, order="move_id, id", limit=batch_size)
-            if not batch or batch & seen:
-                # ``batch & seen``: an event that stayed scheduled after its
-                # batch would loop forever; stop rather than spin.
-                break
-            batch |= self.search(
-                expression.AND([domain, [("move_id", "in", batch.move_id.ids)]])
-            )
-            seen |= batch
-            finished = batch._process_batch(counters, deadline=deadline)
-            processed += len(batch)
-            remaining = self.search_count(domain)
-            self.env["ir.cron"]._notify_progress(done=processed, remaining=remaining)
-            self._commit_batch()
-            if not remaining:
-                break
-            if not finished or time.monotonic() > deadline:
-                self.env.ref("collection_ruler.ir_cron_collection_ruler_run")._trigger()
-                break
-        _logger.info("Collection run: %s", counters)
-        return counters
-
-    @api.model
-    def _commit_batch(self):
-        """Commit a finished batch so a later crash cannot undo what was sent.
-
-        Tests run inside one transaction that they roll back, so no commit
-        happens there.
-        """
-        if getattr(threading.current_thread(), "testing", False):
-            return
-        self.env.cr.commit()  # pylint: disable=invalid-commit
-
-    # ------------------------------------------------------------------
-    # Batch processing
-    # ------------------------------------------------------------------
-
-    def _process_batch(self, counters, deadline=None):
-        """Run one batch of due events: every due event of a set of invoices.
-
-        :param dict counters: updated in place
-        :param float deadline: a ``time.monotonic()`` value after which no
-            further invoice is started; its events stay scheduled
-        :return: True when every invoice of the batch was processed
-        """
-        moves = self.move_id
-        # Bring the schedule up to date first: the ruler, the due date or the
-        # payment state may have changed since the events were planned.
-        moves._collection_sync_events()
-        cancelled = self.filtered(lambda e: e.state == "cancelled")
-        counters["cancelled"] += len(cancelled)
-        events = self.filtered(lambda e: e.state == "scheduled")
-        todays = {}
+        traits = self._get_step_traits(events.step_id)
         by_move = defaultdict(lambda: self.browse())
         for event in events:
-            company = event.company_id
-            if company not in todays:
-                todays[company] = self._get_company_today(company)
-            if event.scheduled_date <= todays[company]:
-                by_move[event.move_id] |= event
-        for index, move_events in enumerate(by_move.values()):
-            if index and deadline and time.monotonic() > deadline:
-                return False
+            by_move[event.move_id] |= event
+        to_run, skipped = self.browse(), {}
+        for move_events in by_move.values():
             ordered = move_events.sorted(
                 lambda e: (e.scheduled_date, e.step_sequence, e.step_id.id)
             )
             latest, stale = ordered[-1], ordered[:-1]
-            mandatory = stale.filtered(lambda e: e.step_id._is_mandatory())
-            stale -= mandatory
-            notices = mandatory.filtered(lambda e: e.step_id._is_debit_notice())
-            if notices and not latest.step_id._is_mandatory():
-                # A late debit notice goes out alone: a later letter would
-                # refer to a notice the customer has not received yet.
+            kept = stale.filtered(lambda e: traits[e.step_id]["never_skipped"])
+            stale -= kept
+            alone = kept.filtered(lambda e: traits[e.step_id]["sent_alone_when_late"])
+            if alone and not traits[latest.step_id]["never_skipped"]:
                 stale |= latest
-                latest = notices[-1]
-                mandatory -= latest
+                latest = alone[-1]
+                kept -= latest
             if stale:
-                stale._mark_skipped(latest)
-                counters["skipped"] += len(stale)
-            to_run = mandatory | latest
-            for event in ordered.filtered(lambda e, to_run=to_run: e in to_run):
-                outcome = event.with_company(event.company_id)._execute()
-                counters[outcome] += 1
-        return True
+                skipped[stale] = latest
+            to_run |= ordered.filtered(lambda e, run=kept | latest: e in run)
+        return to_run, skipped
 
-    def _mark_skipped(self, latest):
-        """Skip missed steps that a later due step supersedes."""
-        reason = self.env._(
-            "Skipped: the run was late and step %(step)s was sent instead, so "
-            "the customer does not receive a burst of stale messages.",
-            step=latest.step_id.name,
+    # ------------------------------------------------------------------
+    # Record: outcomes written and notes logged in bulk
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _apply_outcomes(self, outcomes, counts):
+        """Write what the channels did, and log the chatter notes, in bulk.
+
+        :param dict outcomes: {event id: Outcome}; events left out stay
+            scheduled
+        :param counts: {channel: Counter}, updated in place
+        """
+        now = fields.Datetime.now()
+        notes = defaultdict(list)
+        events = self.browse(list(outcomes))
+        for event in events:
+            outcome = outcomes[event.id]
+            step = event.step_id
+            if outcome.kind == "done":
+                event.write(
+                    {
+                        **outcome.values,
+                        "state": "done",
+                        "executed_at": now,
+                        "amount_residual": event.move_id.amount_residual,
+                        "failure_reason": False,
+                    }
+                )
+                if outcome.note:
+                    notes[event.move_id].append(outcome.note)
+            elif outcome.kind == "deferred":
+                if event.failure_reason != outcome.reason:
+                    notes[event.move_id].append(
+                        self.env._(
+                            "Collection step %(step)s deferred: %(reason)s",
+                            step=step.name,
+                            reason=outcome.reason,
+                        )
+                    )
+                event.write(
+                    {
+                        "scheduled_date": outcome.date,
+                        "deferred_until": outcome.date,
+                        "failure_reason": outcome.reason,
+                    }
+                )
+            elif outcome.kind == "transient" and event.retry_count + 1 < MAX_ATTEMPTS:
+                notes[event.move_id].append(event._retry_later(outcome.reason))
+                outcome.kind = "retried"
+            else:
+                reason = outcome.reason
+                if outcome.kind == "transient":
+                    reason = self.env._(
+                        "%(reason)s (gave up after %(count)s attempts)",
+                        reason=reason,
+                        count=MAX_ATTEMPTS,
+                    )
+                    outcome.kind = "failed"
+                _logger.info(
+                    "Collection event %s (invoice %s, step %s) failed: %s",
+                    event.id,
+                    event.move_id.id,
+                    step.id,
+                    reason,
+                )
+                event.write(
+                    {"state": "failed", "executed_at": now, "failure_reason": reason}
+                )
+                notes[event.move_id].append(
+                    self.env._(
+                        "Collection step %(step)s failed: %(reason)s",
+                        step=step.name,
+                        reason=reason,
+                    )
+                )
+            counts[event.channel][outcome.kind] += 1
+        self._log_notes(notes)
+
+    @api.model
+    def _apply_skipped(self, skipped, outcomes, counts):
+        """Skip the stale events of the invoices whose latest step ran.
+
+        :param dict skipped: {stale events: the event sent instead}
+        :param dict outcomes: {event id: Outcome} of the batch
+        :param counts: {channel: Counter}, updated in place
+        """
+        now = fields.Datetime.now()
+        notes = defaultdict(list)
+        for stale, latest in skipped.items():
+            if latest.id not in outcomes:
+                continue  # cut off by the time budget: all of it waits
+            stale._mark_skipped(latest, now)
+            for event in stale:
+                counts[event.channel]["skipped"] += 1
+            notes[latest.move_id].append(
+                self.env._(
+                    "Collection: missed steps skipped: %(steps)s.",
+                    steps=", ".join(stale.step_id.mapped("name")),
+                )
+            )
+        self._log_notes(notes)
+
+    @api.model
+    def _log_notes(self, notes):
+        """Log one note per invoice, in one batch.
+
+        :param dict notes: {account.move record: [texts]}
+        """
+        if not notes:
+            return
+        moves = self.env["account.move"].browse([move.id for move in notes])
+        moves._message_log_batch(
+            bodies={
+                move.id: Markup("<br/>").join(texts) for move, texts in notes.items()
+            }
         )
+
+    def _retry_later(self, reason):
+        """Reschedule this event after a temporary failure.
+
+        :return: the note to log on the invoice
+        """
+        self.ensure_one()
+        attempt = self.retry_count + 1
+        date = self.company_id._collection_get_today() + timedelta(
+            days=2 ** (attempt - 1)
+        )
+        message = self.env._(
+            "Attempt %(attempt)s of %(max)s failed, retried on %(date)s: %(reason)s",
+            attempt=attempt,
+            max=MAX_ATTEMPTS,
+            date=format_date(self.env, date),
+            reason=reason,
+        )
+        self.write(
+            {"retry_count": attempt, "scheduled_date": date, "failure_reason": message}
+        )
+        return self.env._(
+            "Collection step %(step)s: %(message)s",
+            step=self.step_id.name,
+            message=message,
+        )
+
+    def _mark_skipped(self, latest, now):
+        """Skip missed steps that a later due step supersedes."""
         self.write(
             {
                 "state": "skipped",
-                "executed_at": fields.Datetime.now(),
-                "failure_reason": reason,
+                "executed_at": now,
+                "failure_reason": self.env._(
+                    "Skipped: the run was late and step %(step)s was sent instead, "
+                    "so the customer does not receive a burst of stale messages.",
+                    step=latest.step_id.name,
+                ),
             }
         )
-        latest.move_id._message_log(
-            body=self.env._(
-                "Collection: missed steps skipped: %(steps)s.",
-                steps=", ".join(self.step_id.mapped("name")),
+
+    @api.model
+    def _on_collection_stopped(self, events, reason):
+        """Let each channel react to invoices that stopped being collected."""
+        for channel in set(events.mapped("channel")):
+            self.env[f"collection.channel.{channel}"]._on_collection_stopped(
+                events.filtered(lambda e, c=channel: e.channel == c), reason
             )
-        )
 
-    def _execute(self):
-        """Run this event through its channel, in a savepoint of its own.
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
 
-        :return: "done" when it ran, "deferred" when a legal guard postponed
-            it, "failed" when it failed
-        """
-        self.ensure_one()
-        try:
-            with self.env.cr.savepoint():
-                values = getattr(self, f"_execute_{self.channel}")()
-                values.update(
-                    state="done",
-                    executed_at=fields.Datetime.now(),
-                    amount_residual=self.move_id.amount_residual,
-                    failure_reason=False,
-                )
-                self.write(values)
-            return "done"
-        except CollectionDeferred as deferral:
-            repeated = self.failure_reason == deferral.reason
-            self.write(
+    def action_retry(self):
+        """Schedule failed events again, for the next run, which starts soon."""
+        self.check_access("write")
+        failed = self.filtered(lambda e: e.state == "failed")
+        if not failed:
+            raise UserError(self.env._("Only failed events can be retried."))
+        for company, events in failed.grouped("company_id").items():
+            events.sudo().write(
                 {
-                    "scheduled_date": deferral.date,
-                    "deferred_until": deferral.date,
-                    "failure_reason": deferral.reason,
+                    "state": "scheduled",
+                    "scheduled_date": company._collection_get_today(),
+                    "executed_at": False,
+                    "retry_count": 0,
+                    "failure_reason": False,
                 }
             )
-            if not repeated:
-                self.move_id._message_log(
-                    body=self.env._(
-                        "Collection step %(step)s deferred: %(reason)s",
-                        step=self.step_id.name,
-                        reason=deferral.reason,
-                    )
-                )
-            return "deferred"
-        except Exception as error:  # noqa: BLE001 - one bad event never stops a run
-            reason = self._get_failure_reason(error)
-            _logger.warning(
-                "Collection event %s (invoice %s, step %s) failed: %s",
-                self.id,
-                self.move_id.id,
-                self.step_id.id,
-                reason,
-            )
-            self.write(
-                {
-                    "state": "failed",
-                    "executed_at": fields.Datetime.now(),
-                    "failure_reason": reason,
-                }
-            )
-            self.move_id._message_log(
+        for move in failed.move_id:
+            move._message_log(
                 body=self.env._(
-                    "Collection step %(step)s failed: %(reason)s",
-                    step=self.step_id.name,
-                    reason=reason,
+                    "Collection: %(user)s asked to retry the failed steps.",
+                    user=self.env.user.name,
                 )
             )
-            return "failed"
-
-    @api.model
-    def _get_failure_reason(self, error):
-        """Turn an exception into a reason a person can read."""
-        if isinstance(error, UserError):
-            return str(error.args[0]) if error.args else str(error)
-        return self.env._(
-            "Unexpected error (%(type)s): %(error)s",
-            type=type(error).__name__,
-            error=str(error),
-        )
-
-    # ------------------------------------------------------------------
-    # Channels: one ``_execute_<channel>`` hook each, returning the values
-    # to write on the event. Raise UserError to fail the event.
-    # ------------------------------------------------------------------
-
-    def _execute_email(self):
-        """Post the step's email on the invoice and mail it to the customer.
-
-        :return: dict of values to write on the event
-        """
-        step = self.step_id
-        attachments = [self._get_invoice_pdf()] if step.attach_invoice else []
-        message = self._send_template_email(step.mail_template_id, attachments)
-        return {"message_id": message.id}
-
-    def _send_template_email(self, template, attachments=(), attachment_ids=()):
-        """Render ``template`` for the invoice, post it and mail it.
-
-        :param template: mail.template record
-        :param attachments: extra (file name, content) pairs to attach
-        :param attachment_ids: ids of existing ir.attachment records to attach
-        :return: the posted mail.message
-        :raise UserError: when there is no template or no valid recipient
-        """
-        move, step = self.move_id, self.step_id
-        if not template:
-            raise UserError(
-                self.env._("Step %(step)s has no email template.", step=step.name)
-            )
-        rendered = template._generate_template(
-            move.ids,
-            (
-                "attachment_ids",
-                "body_html",
-                "email_cc",
-                "email_from",
-                "email_to",
-                "partner_to",
-                "reply_to",
-                "report_template_ids",
-                "subject",
-            ),
-            find_or_create_partners=True,
-        )[move.id]
-        partners = self.env["res.partner"].browse(rendered.get("partner_ids", []))
-        recipients = partners.filtered("email_normalized")
-        if not recipients:
-            raise UserError(
-                self.env._(
-                    "%(customer)s has no valid email address.",
-                    customer=(partners[:1] or move.partner_id).display_name,
-                )
-            )
-        attachments = [
-            (name, base64.b64decode(data))
-            for name, data in rendered.get("attachments", [])
-        ] + list(attachments)
-        attachments += [
-            (attachment.name, attachment.raw)
-            for attachment in self.env["ir.attachment"].browse(
-                rendered.get("attachment_ids", [])
-            )
-        ]
-        return move.with_context(mail_notify_force_send=False).message_post(
-            body=rendered.get("body_html") or "",
-            subject=rendered.get("subject"),
-            partner_ids=recipients.ids,
-            email_from=rendered.get("email_from") or None,
-            reply_to=rendered.get("reply_to") or None,
-            attachments=attachments,
-            attachment_ids=list(attachment_ids),
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
-            email_layout_xmlid=template.email_layout_xmlid
-            or "mail.mail_notification_light",
-            mail_auto_delete=template.auto_delete,
-        )
-
-    def _get_invoice_pdf(self):
-        """Return the invoice PDF as a (file name, content) pair."""
-        move = self.move_id
-        if move.invoice_pdf_report_id:
-            return move.invoice_pdf_report_id.name, move.invoice_pdf_report_id.raw
-        content, _report_type = self.env["ir.actions.report"]._render_qweb_pdf(
-            "account.account_invoices", move.ids
-        )
-        return move._get_invoice_report_filename(), content
-
-    def _execute_sms(self):
-        """Queue the step's SMS to the customer's mobile number.
-
-        :return: dict of values to write on the event
-        """
-        move, step = self.move_id, self.step_id
-        if not step.sms_template_id:
-            raise UserError(
-                self.env._("Step %(step)s has no SMS template.", step=step.name)
-            )
-        partner = move.partner_id
-        number = self._get_sms_number(partner)
-        body = step.sms_template_id._render_field("body", move.ids, compute_lang=True)[
-            move.id
-        ]
-        if not body or not body.strip():
-            raise UserError(
-                self.env._(
-                    "The SMS template of step %(step)s rendered an empty text.",
-                    step=step.name,
-                )
-            )
-        # ``put_in_queue``: the SMS is sent by Odoo's SMS queue after this
-        # transaction commits, never from inside a batch that could roll back.
-        message = move._message_sms(
-            body,
-            partner_ids=partner.ids,
-            sms_pid_to_number={partner.id: number},
-            put_in_queue=True,
-        )
-        sms = (
-            self.env["sms.sms"]
-            .sudo()
-            .search([("mail_message_id", "=", message.id)], limit=1)
-        )
-        return {"message_id": message.id, "sms_id": sms.id, "sms_number": number}
-
-    def _get_sms_number(self, partner):
-        """Return the partner's mobile number in E.164 form.
-
-        The number is read with the partner's country, then the company's.
-
-        :param partner: res.partner record
-        :return: str, the E.164 number
-        :raise UserError: when there is no number or it is not valid
-        """
-        raw = partner.mobile or partner.phone
-        if not raw:
-            raise UserError(
-                self.env._(
-                    "%(customer)s has no mobile number.", customer=partner.display_name
-                )
-            )
-        country = partner.country_id or self.company_id.country_id
-        try:
-            parsed = phonenumbers.parse(raw, country.code or None)
-        except phonenumbers.NumberParseException:
-            parsed = None
-        if not parsed or not phonenumbers.is_valid_number(parsed):
-            raise UserError(
-                self.env._(
-                    "The number %(number)s of %(customer)s is not a valid phone "
-                    "number.",
-                    number=raw,
-                    customer=partner.display_name,
-                )
-            )
-        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-    def _execute_call(self):
-        """Schedule a call activity on the invoice for the responsible user.
-
-        :return: dict of values to write on the event
-        """
-        move, step = self.move_id, self.step_id
-        user = step.activity_user_id or move.invoice_user_id or move.create_uid
-        activity_type = step.activity_type_id or self.env.ref(
-            "mail.mail_activity_data_call"
-        )
-        activity = move.with_context(mail_activity_quick_update=True).activity_schedule(
-            activity_type_id=activity_type.id,
-            summary=step.activity_summary or step.name,
-            note=step.activity_note,
-            user_id=user.id,
-            date_deadline=self._get_company_today(self.company_id),
-        )
-        move._message_log(
-            body=self.env._(
-                "Collection step %(step)s: call scheduled for %(user)s.",
-                step=step.name,
-                user=user.name,
-            )
-        )
-        return {"activity_id": activity.id}
-
-    def _execute_letter(self):
-        """Render the step's letter, keep it on the invoice and deliver it.
-
-        The letter is emailed with the step's template when the step asks for
-        it and the customer has an email address; otherwise it waits in the
-        letters to print.
-
-        :return: dict of values to write on the event
-        """
-        move, step = self.move_id, self.step_id
-        self._check_letter_creditor()
-        name, content = self._render_letter()
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": name,
-                "raw": content,
-                "res_model": "account.move",
-                "res_id": move.id,
-                "mimetype": "application/pdf",
-            }
-        )
-        values = {
-            "letter_attachment_id": attachment.id,
-            "letter_deadline": self._get_letter_deadline(),
-        }
-        partner = move.partner_id
-        if step.letter_send_email and partner.email_normalized:
-            message = self._send_template_email(
-                step.mail_template_id, attachment_ids=attachment.ids
-            )
-            values.update(message_id=message.id, letter_delivery="email")
-            return values
-        message = move._message_log(
-            body=self.env._(
-                "Collection step %(step)s: the letter is waiting to be printed and "
-                "mailed.",
-                step=step.name,
-            ),
-            attachment_ids=attachment.ids,
-        )
-        values.update(message_id=message.id, letter_delivery="print")
-        return values
-
-    def _check_letter_creditor(self):
-        """Refuse a letter that would not identify its creditor.
-
-        Brazil's consumer code (art. 42-A) requires the creditor's name,
-        address and CNPJ on every collection document.
-        """
-        company = self.company_id
-        if not company.vat or not company.partner_id.street:
-            raise UserError(
-                self.env._(
-                    "Collection letters must identify the creditor: fill in the "
-                    "tax id (CNPJ) and the address of %(company)s.",
-                    company=company.name,
-                )
-            )
-
-    @api.model
-    def _get_letter_report(self, letter_type):
-        """The report (ir.actions.report) printing a letter type.
-
-        Override to add letter types to the step's ``letter_type`` selection.
-        """
-        return self.env.ref(LETTER_REPORTS[letter_type])
-
-    def _get_letter_context(self, date=None):
-        """The context of this event's letter: its date and days to pay."""
-        date = date or self._get_company_today(self.company_id)
-        return {
-            "collection_deadline_days": self.step_id.deadline_days,
-            "collection_date": fields.Date.to_string(date),
-        }
-
-    def _get_letter_deadline(self, date=None):
-        """The deadline this event's letter gives, when dated ``date``."""
-        move = self.move_id.with_context(**self._get_letter_context(date))
-        return move._collection_get_letter_deadline(self.step_id.letter_type)
-
-    def _render_letter(self, date=None):
-        """Render this event's letter as a PDF in the customer's language.
-
-        :param date: the letter's date (default: today)
-        :return: (file name, PDF content) pair
-        """
-        move, step = self.move_id, self.step_id
-        report = self._get_letter_report(step.letter_type)
-        content, _report_type = (
-            self.env["ir.actions.report"]
-            .with_context(**self._get_letter_context(date))
-            ._render_qweb_pdf(report, move.ids)
-        )
-        letter_label = dict(
-            step._fields["letter_type"]._description_selection(
-                self.with_context(lang=move.partner_id.lang).env
-            )
-        )[step.letter_type]
-        name = f"{letter_label} - {move.name}.pdf".replace("/", "-")
-        return name, content
+        self.env.ref("collection_ruler.ir_cron_collection_ruler_run").sudo()._trigger()
+        return True
 
     def action_print_pending_letters(self):
         """Merge every letter waiting to be printed into one PDF to download.
 
         Called on a selection, only its letters are printed; called on no
-        record, every pending letter the user can see. Letters are rendered
-        again, dated today, so their deadline runs from the day they are
-        mailed, and they are marked printed, which starts the notice period of
-        a debit notice. Letters of invoices that can no longer be collected
-        (paid, excluded...) are withdrawn instead. Any collection user may
-        print: the search applies their access rights.
+        record, every pending letter the user can see. Any collection user
+        may print: the search applies their access rights.
 
         :return: an action downloading the merged PDF
         """
@@ -762,54 +433,16 @@ class CollectionRulerEvent(models.Model):
         if self.ids:
             domain = expression.AND([domain, [("id", "in", self.ids)]])
         events = self.search(domain, order="partner_id, move_id, id")
-        if events:
-            # Two people printing at once must not both print the same letters.
-            self.env.cr.execute(
-                SQL(
-                    "SELECT id FROM collection_ruler_event WHERE id IN %s "
-                    "FOR UPDATE SKIP LOCKED",
-                    tuple(events.ids),
-                )
-            )
-            locked = {row[0] for row in self.env.cr.fetchall()}
-            events = events.filtered(lambda e: e.id in locked)
-        withdrawn = events.filtered(lambda e: e.move_id._collection_get_stop_reason())
-        if withdrawn:
-            withdrawn.sudo().write({"letter_delivery": "withdrawn"})
-            events -= withdrawn
-        if not events:
-            raise UserError(self.env._("No letter is waiting to be printed."))
-        events = events.sudo()
-        contents = []
-        for event in events:
-            name, content = event.with_company(event.company_id)._render_letter()
-            event.letter_attachment_id.write({"name": name, "raw": content})
-            event.letter_deadline = event._get_letter_deadline()
-            contents.append(content)
-        now = fields.Datetime.now()
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": self.env._(
-                    "Collection letters %(date)s.pdf",
-                    date=fields.Datetime.to_string(now).replace(":", "-"),
-                ),
-                "raw": merge_pdf(contents),
-                "mimetype": "application/pdf",
-                "res_model": self._name,
-            }
-        )
-        events.write({"letter_printed_at": now})
-        for move in events.move_id:
-            move._message_log(
-                body=self.env._(
-                    "Collection letter printed by %(user)s.", user=self.env.user.name
-                )
-            )
+        attachment = self.env["collection.channel.letter"]._print_pending(events)
         return {
             "type": "ir.actions.act_url",
             "url": f"/web/content/{attachment.id}?download=true",
             "target": "self",
         }
+
+    # ------------------------------------------------------------------
+    # Business methods
+    # ------------------------------------------------------------------
 
     def _get_letter_sent_date(self):
         """The date a letter reached the customer's hands: emailed or printed.
@@ -825,103 +458,3 @@ class CollectionRulerEvent(models.Model):
             return False
         tz_self = self.with_context(tz=self.company_id.partner_id.tz or "UTC")
         return fields.Date.context_today(tz_self, sent_at)
-
-    def _check_bureau_debtor(self, today):
-        """Refuse a registration the bureau could not or must not take.
-
-        :param today: the date of the run
-        :raise UserError: without a valid CPF/CNPJ, or for a debt over five
-            years old
-        """
-        move = self.move_id
-        debtor = move.commercial_partner_id
-        digits = re.sub(r"\D", "", debtor.vat or "")
-        if len(digits) not in (11, 14):
-            raise UserError(
-                self.env._(
-                    "%(customer)s has no valid CPF/CNPJ: a credit bureau cannot "
-                    "register a debtor without one.",
-                    customer=debtor.display_name,
-                )
-            )
-        oldest = today - relativedelta(years=BUREAU_MAX_DEBT_AGE_YEARS)
-        if move.invoice_date_due < oldest:
-            raise UserError(
-                self.env._(
-                    "The invoice fell due more than five years ago: the consumer "
-                    "code (art. 43, paragraphs 1 and 5) forbids registering it."
-                )
-            )
-
-    def _execute_credit_bureau(self):
-        """Register the debtor with a credit bureau, once the law allows it.
-
-        Brazil's consumer code (art. 43, paragraph 2) requires a written notice
-        before the registration: a debit notice of this invoice must have been
-        delivered at least the notice period of the debtor's state earlier.
-        Before then the event is deferred; with no debit notice it fails.
-
-        :return: dict of values to write on the event
-        :raise CollectionDeferred: while the notice period runs
-        """
-        move = self.move_id
-        debtor = move.commercial_partner_id
-        today = self._get_company_today(self.company_id)
-        self._check_bureau_debtor(today)
-        notices = self.search(
-            [
-                ("move_id", "=", move.id),
-                ("channel", "=", "letter"),
-                ("step_id.letter_type", "=", "debit_notice"),
-                ("state", "=", "done"),
-            ],
-            order="executed_at",
-        )
-        if not notices:
-            raise UserError(
-                self.env._(
-                    "No debit notice was sent for this invoice: a debtor is "
-                    "registered with a credit bureau only after a written notice "
-                    "(consumer code, art. 43, paragraph 2). Add a debit notice "
-                    "step before this one."
-                )
-            )
-        delivered = [(n._get_letter_sent_date(), n) for n in notices]
-        delivered = sorted((d, n) for d, n in delivered if d)
-        if not delivered:
-            raise CollectionDeferred(
-                today + timedelta(days=1),
-                self.env._(
-                    "The debit notice has not been printed yet: the registration "
-                    "waits until it is delivered."
-                ),
-            )
-        sent_date, notice = delivered[0]
-        notice_days = debtor._collection_get_bureau_notice_days(self.company_id)
-        allowed = sent_date + timedelta(days=notice_days)
-        if notice.letter_deadline:
-            # Never before the day after the deadline the notice announced.
-            allowed = max(allowed, notice.letter_deadline + timedelta(days=1))
-        if today < allowed:
-            raise CollectionDeferred(
-                allowed,
-                self.env._(
-                    "The debit notice was delivered on %(date)s; with the %(days)s "
-                    "days of notice the debtor is given, the registration waits "
-                    "until %(allowed)s.",
-                    date=format_date(self.env, sent_date),
-                    days=notice_days,
-                    allowed=format_date(self.env, allowed),
-                ),
-            )
-        Registration = self.env["collection.bureau.registration"].sudo()
-        registration = Registration.create(
-            Registration._prepare_registration_values(self, sent_date)
-        )
-        move._message_log(
-            body=self.env._(
-                "Collection step %(step)s done: see the credit bureau registrations.",
-                step=self.step_id.name,
-            )
-        )
-        return {"registration_id": registration.id}

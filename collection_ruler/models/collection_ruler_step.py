@@ -13,7 +13,6 @@ class CollectionRulerStep(models.Model):
     # === Identification === #
     ruler_id = fields.Many2one(
         comodel_name="collection.ruler",
-        string="Ruler",
         required=True,
         ondelete="cascade",
         index=True,
@@ -80,7 +79,6 @@ class CollectionRulerStep(models.Model):
             ("other", "Other"),
         ],
         string="Credit Bureau",
-        default="serasa",
     )
     attach_invoice = fields.Boolean(
         help="Attach the invoice PDF to the email.",
@@ -92,10 +90,6 @@ class CollectionRulerStep(models.Model):
     )
     activity_type_id = fields.Many2one(
         comodel_name="mail.activity.type",
-        string="Activity Type",
-        default=lambda self: self.env.ref(
-            "mail.mail_activity_data_call", raise_if_not_found=False
-        ),
         domain="[('res_model', 'in', (False, 'account.move'))]",
     )
     activity_summary = fields.Char(string="Summary", translate=True)
@@ -139,64 +133,40 @@ class CollectionRulerStep(models.Model):
         "letter_type",
         "letter_send_email",
         "bureau",
+        "activity_type_id",
     )
-    def _check_channel_template(self):
+    def _check_channel_settings(self):
         for step in self:
-            if step.channel == "letter" and not step.letter_type:
-                raise ValidationError(
-                    self.env._(
-                        "Step %(name)s prints a letter: choose which one.",
-                        name=step.name,
-                    )
-                )
-            if step.channel == "credit_bureau" and not step.bureau:
-                raise ValidationError(
-                    self.env._(
-                        "Step %(name)s registers the debtor with a credit bureau: "
-                        "choose the bureau.",
-                        name=step.name,
-                    )
-                )
-            sends_email = step.channel == "email" or (
-                step.channel == "letter" and step.letter_send_email
-            )
-            if sends_email and not step.mail_template_id:
-                raise ValidationError(
-                    self.env._(
-                        "Step %(name)s sends an email: choose its email template.",
-                        name=step.name,
-                    )
-                )
-            if step.channel == "sms" and not step.sms_template_id:
-                raise ValidationError(
-                    self.env._(
-                        "Step %(name)s sends an SMS: choose its SMS template.",
-                        name=step.name,
-                    )
-                )
+            errors = step._get_channel()._check_step(step)
+            if errors:
+                raise ValidationError("\n".join(errors))
+
+    @api.onchange("channel")
+    def _onchange_channel(self):
+        for step in self:
+            for fname, value in step._get_channel()._get_step_defaults().items():
+                if not step[fname]:
+                    step[fname] = value
 
     # === Business methods === #
 
-    def _is_mandatory(self):
-        """Whether a late run must still carry out this step.
-
-        A late run only sends the latest due reminder of an invoice. A debit
-        notice and a credit-bureau registration are legal steps, not
-        reminders: they are never skipped, since a later registration depends
-        on the notice.
-        """
+    def _get_channel(self):
+        """The ``collection.channel.<code>`` model of this step's channel."""
         self.ensure_one()
-        return self.channel == "credit_bureau" or self._is_debit_notice()
-
-    def _is_debit_notice(self):
-        """Whether this step sends the debit notice a registration relies on."""
-        self.ensure_one()
-        return self.channel == "letter" and self.letter_type == "debit_notice"
+        return self.env[f"collection.channel.{self.channel}"]
 
     # === CRUD === #
 
     @api.model_create_multi
     def create(self, vals_list):
+        # A new step gets its channel's defaults (the module's own template
+        # for its channel, for example) for the settings it leaves out.
+        channel_default = self._fields["channel"].default(self)
+        for vals in vals_list:
+            channel = vals.get("channel") or channel_default
+            defaults = self.env[f"collection.channel.{channel}"]._get_step_defaults()
+            for fname, value in defaults.items():
+                vals.setdefault(fname, value)
         steps = super().create(vals_list)
         steps.ruler_id._reschedule_open_invoices()
         return steps

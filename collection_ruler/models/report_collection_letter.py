@@ -1,4 +1,11 @@
+from datetime import timedelta
+
 from odoo import api, models
+from odoo.exceptions import UserError
+
+# The heavy extrajudicial notice announces a lawsuit this many days after its
+# deadline, after the protest and the credit-bureau registration.
+LAWSUIT_DELAY_DAYS = 30
 
 
 class ReportCollectionLetter(models.AbstractModel):
@@ -6,6 +13,8 @@ class ReportCollectionLetter(models.AbstractModel):
 
     Computing them here rather than in the template lets a letter that cannot
     be printed (nothing overdue, for example) stop with a plain error message.
+    The context may carry ``collection_date`` (the letter's date) and
+    ``collection_deadline_days`` (the days given to pay, default 10).
     """
 
     _name = "report.collection_ruler.letter"
@@ -20,9 +29,105 @@ class ReportCollectionLetter(models.AbstractModel):
             "doc_model": "account.move",
             "docs": moves,
             "letters": {
-                move.id: move._collection_get_letter_values(self._letter_type)
+                move.id: self._get_letter_values(move, self._letter_type)
                 for move in moves
             },
+        }
+
+    @api.model
+    def _get_letter_deadline(self, move, letter_type):
+        """The date a letter of ``move`` gives the debtor to pay by.
+
+        A debit notice never gives less than the credit-bureau notice period
+        of the debtor's state.
+
+        :param move: the account.move the letter is about
+        :param letter_type: a key of the step's ``letter_type`` selection
+        :return: a date
+        """
+        days = self.env.context.get("collection_deadline_days") or 10
+        if letter_type == "debit_notice":
+            debtor = move.commercial_partner_id
+            days = max(days, debtor._collection_get_bureau_notice_days(move.company_id))
+        return move._collection_get_today() + timedelta(days=days)
+
+    @api.model
+    def _get_overdue_invoices(self, move, date):
+        """The debtor's open customer invoices overdue at ``date``, ``move`` first.
+
+        Only invoices in ``move``'s currency, and not excluded from collection
+        (disputed, for example), are claimed together.
+
+        :return: account.move recordset
+        """
+        overdue = move.search(
+            [
+                *move._collection_get_collectible_domain(),
+                ("company_id", "=", move.company_id.id),
+                ("commercial_partner_id", "=", move.commercial_partner_id.id),
+                ("currency_id", "=", move.currency_id.id),
+                ("invoice_date_due", "<", date),
+            ],
+            order="invoice_date_due, name, id",
+        )
+        return move | overdue if move in overdue else overdue
+
+    @api.model
+    def _get_letter_values(self, move, letter_type):
+        """Everything a collection letter of ``move`` prints.
+
+        :param move: the account.move the letter is about
+        :param letter_type: a key of the step's ``letter_type`` selection
+        :return: dict of values for the letter templates
+        """
+        date = move._collection_get_today()
+        debtor = move.commercial_partner_id
+        deadline = self._get_letter_deadline(move, letter_type)
+        rows = []
+        totals = dict.fromkeys(("original", "due", "fine", "interest", "total"), 0.0)
+        for invoice in self._get_overdue_invoices(move, date):
+            charges = invoice._collection_get_charges(date)
+            rows.append(
+                {
+                    "invoice": invoice,
+                    "original": invoice.amount_total,
+                    "due": invoice.amount_residual,
+                    **charges,
+                }
+            )
+            # Every row is in the letter's currency: they add up.
+            totals["original"] += invoice.amount_total
+            totals["due"] += invoice.amount_residual
+            totals["fine"] += charges["fine"]
+            totals["interest"] += charges["interest"]
+            totals["total"] += charges["total"]
+        if not rows:
+            raise UserError(
+                self.env._(
+                    "%(invoice)s: %(customer)s has no overdue invoice to claim in a "
+                    "letter.",
+                    invoice=move.name,
+                    customer=debtor.display_name,
+                )
+            )
+        ruler = move.collection_ruler_id
+        return {
+            "date": date,
+            "deadline": deadline,
+            "after_deadline": deadline + timedelta(days=1),
+            "lawsuit_date": deadline + timedelta(days=LAWSUIT_DELAY_DAYS),
+            "max_days_late": max((row["days_late"] for row in rows), default=0),
+            "fine_percent": ruler._get_fine_percent(debtor) if ruler else 0.0,
+            "interest_percent": ruler.interest_percent if ruler else 0.0,
+            "creditor": move.company_id.partner_id,
+            "company": move.company_id,
+            "debtor": debtor,
+            "rows": rows,
+            "totals": totals,
+            "currency": move.currency_id,
+            "pay_url": move._collection_get_pay_url(),
+            "pix": move._collection_get_pix(),
+            "boleto_line": move.collection_boleto_line,
         }
 
 

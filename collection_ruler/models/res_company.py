@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, time, timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -18,6 +20,39 @@ class ResCompany(models.Model):
         "registration of a debtor, unless the debtor's state sets another "
         "period.",
     )
+
+    def _collection_get_today(self):
+        """Today in the company's time zone (the one of its partner).
+
+        :return: a date
+        """
+        self.ensure_one()
+        tz = self.partner_id.tz or "UTC"
+        return fields.Date.context_today(self.with_context(tz=tz))
+
+    def _collection_add_business_days(self, date, days):
+        """``date`` plus ``days`` business days of the company's calendar.
+
+        Weekends and the calendar's public holidays (its global leaves) are
+        not counted; without a calendar, only Saturdays and Sundays are
+        skipped.
+
+        :param date: a date
+        :param int days: business days to add
+        :return: a date
+        """
+        self.ensure_one()
+        calendar = self.resource_calendar_id
+        if calendar:
+            start = datetime.combine(date, time.max).replace(tzinfo=UTC)
+            planned = calendar.plan_days(days, start, compute_leaves=True)
+            if planned:
+                return planned.date()
+        while days > 0:
+            date += timedelta(days=1)
+            if date.weekday() < 5:
+                days -= 1
+        return date
 
     @api.constrains("collection_bureau_notice_days")
     def _check_collection_bureau_notice_days(self):

@@ -6,12 +6,16 @@ from odoo.exceptions import ValidationError
 from .collection_ruler import INDIVIDUAL_FINE_CAP
 
 
+def only_digits(text):
+    """The digits of ``text``: a CPF, CNPJ or CEP without its punctuation."""
+    return re.sub(r"\D", "", text or "")
+
+
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
     collection_ruler_id = fields.Many2one(
         comodel_name="collection.ruler",
-        string="Collection Ruler",
         company_dependent=True,
         domain="['|', ('company_id', '=', False), "
         "('company_id', '=', current_company_id)]",
@@ -34,20 +38,30 @@ class ResPartner(models.Model):
             ):
                 raise ValidationError(ruler._get_fine_cap_message(partner))
 
+    def _collection_get_tax_id_digits(self):
+        """The digits of the commercial partner's tax id (CPF or CNPJ)."""
+        self.ensure_one()
+        return only_digits(self.commercial_partner_id.vat)
+
+    def _collection_get_tax_id_kind(self):
+        """Which Brazilian tax id the debtor has: 11 digits are a CPF, 14 a CNPJ.
+
+        :return: ``"cpf"``, ``"cnpj"``, or False for none
+        """
+        self.ensure_one()
+        return {11: "cpf", 14: "cnpj"}.get(len(self._collection_get_tax_id_digits()))
+
     def _collection_is_individual(self):
         """Whether the debtor is a natural person (a consumer).
 
-        A Brazilian tax id decides when there is one: 11 digits are a CPF, 14 a
-        CNPJ. Otherwise the partner's company flag does.
+        A Brazilian tax id decides when there is one. Otherwise the partner's
+        company flag does.
         """
         self.ensure_one()
-        partner = self.commercial_partner_id
-        digits = re.sub(r"\D", "", partner.vat or "")
-        if len(digits) == 11:
-            return True
-        if len(digits) == 14:
-            return False
-        return not partner.is_company
+        kind = self._collection_get_tax_id_kind()
+        if kind:
+            return kind == "cpf"
+        return not self.commercial_partner_id.is_company
 
     def _collection_get_bureau_notice_days(self, company):
         """Days between the debit notice and a credit-bureau registration.

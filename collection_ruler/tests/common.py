@@ -16,6 +16,8 @@ from odoo.tools import SQL
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.mail.tests.common import MailCommon, mail_new_test_user
 
+from ..models.collection_ruler_run import OUTCOMES
+
 DUE_DATE = date(2026, 3, 10)
 
 
@@ -129,10 +131,29 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
             active_model="account.move", active_ids=move.ids
         ).create({"amount": amount, "payment_date": when})._create_payments()
 
-    def _run(self, when, **kwargs):
-        """Run the collection cron's work as it would run at ``when``."""
+    def _run(self, when, companies=None, rulers=None, **context):
+        """Run the collection engine as its scheduled action would at ``when``.
+
+        Through the cron record itself; with ``companies`` or ``rulers``, as
+        Run Now does.
+
+        :return: dict of the run's counters (due, done, failed...)
+        """
+        Run = self.env["collection.ruler.run"].with_context(**context)
         with freeze_time(when):
-            return self.Event._run_due_events(**kwargs)
+            if companies is None and rulers is None and not context:
+                last = Run.search([], limit=1).id or 0
+                self.cron.with_context(**context).method_direct_trigger()
+                run = Run.search([("id", ">", last)], limit=1)
+            else:
+                run = Run.sudo()._start("manual", rulers=rulers)
+                run._process(companies=companies)
+        self.assertTrue(run, "the run left a record")
+        return self._counters(run)
+
+    @staticmethod
+    def _counters(run):
+        return {outcome: run[f"{outcome}_count"] for outcome in OUTCOMES}
 
     def _events(self, move):
         """The events of ``move``, keyed by step."""
@@ -161,10 +182,100 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
             cr.execute(SQL("SAVEPOINT %s", SQL.identifier(name)))
             savepoints.append(name)
 
-        with patch.object(type(self.Event), "_commit_batch", commit):
+        with patch.object(
+            type(self.env["collection.ruler.run"]), "_commit_batch", commit
+        ):
             yield savepoints
 
     def _rollback_to(self, savepoint):
         self.env.cr.execute(SQL("ROLLBACK TO SAVEPOINT %s", SQL.identifier(savepoint)))
         self.env.invalidate_all()
         self.env.registry.clear_cache()
+
+    def _crash_between_invoices(self, step, make_invoice, count_outputs):
+        """Crash a run after the side effects of a batch, before it commits.
+
+        Two invoices a batch: the first batch commits, the second crashes once
+        its channel produced its messages. PostgreSQL then rolls back that
+        batch, and a new run resumes: every invoice gets exactly one output.
+        """
+        moves = [make_invoice(partner) for partner in (self.customer,) * 2]
+        moves += [make_invoice(partner) for partner in (self.customer_2,) * 2]
+        self.env["ir.config_parameter"].set_param("collection_ruler.batch_size", 2)
+        Channel = type(self.env[f"collection.channel.{step.channel}"])
+        original = Channel._execute_batch
+        calls = []
+
+        def crash_on_second(channel_model, events, deadline=None):
+            result = original(channel_model, events, deadline)
+            calls.append(events)
+            if len(calls) == 2:
+                channel_model.env.flush_all()
+                self.assertEqual(count_outputs(moves), 4, "side effects happened")
+                raise SimulatedCrash()
+            return result
+
+        with self._committing_batches() as savepoints:
+            # Not ``assertRaises``: Odoo's wraps the block in a savepoint of its
+            # own, which would undo the batches the run committed.
+            try:
+                with patch.object(Channel, "_execute_batch", crash_on_second):
+                    self._run(self.when)
+            except SimulatedCrash:
+                pass
+            else:
+                self.fail("the run should have crashed")
+            self.assertEqual(len(savepoints), 2, "the run and one batch committed")
+            self._rollback_to(savepoints[-1])
+            events = self.Event.search(
+                [("move_id", "in", [m.id for m in moves]), ("step_id", "=", step.id)]
+            )
+            self.assertEqual(
+                sorted(events.mapped("state")),
+                ["done", "done", "scheduled", "scheduled"],
+            )
+            self.assertEqual(count_outputs(moves), 2, "the crashed batch left nothing")
+            counters = self._run(self.when)
+        self.assertEqual(counters["done"], 2)
+        self.assertEqual(set(events.mapped("state")), {"done"})
+        self.assertEqual(count_outputs(moves), 4, "one output per invoice, no more")
+
+    def _marginal_queries(self, channel, gateway, **step_values):
+        """SQL queries per extra event of ``channel``: (q10 - q1) / 9."""
+        ruler = self.env["collection.ruler"].create(
+            {
+                "name": channel,
+                "step_ids": [
+                    Command.create(
+                        {"name": channel, "offset_days": 0, "channel": channel}
+                        | step_values
+                    )
+                ],
+            }
+        )
+        partners = self.env["res.partner"].create(
+            [
+                {
+                    "name": f"Customer {i}",
+                    "email": f"customer{i}@example.com",
+                    "mobile": f"+55 11 98765-{i:04d}",
+                    "country_id": self.env.ref("base.br").id,
+                }
+                for i in range(11)
+            ]
+        )
+        Run = self.env["collection.ruler.run"].sudo()
+        counts = []
+        with gateway(), freeze_time(day(0)):
+            for size, chunk in ((1, partners[:1]), (10, partners[1:])):
+                for partner in chunk:
+                    self._create_invoice(partner=partner, collection_ruler_id=ruler.id)
+                self.env.flush_all()
+                self.env.invalidate_all()
+                before = self.cr.sql_log_count
+                run = Run._start("manual", rulers=ruler)
+                run._process()
+                self.env.flush_all()
+                counts.append(self.cr.sql_log_count - before)
+                self.assertEqual(run.done_count, size)
+        return (counts[1] - counts[0]) / 9

@@ -1,6 +1,6 @@
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from freezegun import freeze_time
 
@@ -42,9 +42,8 @@ class TestCreditBureau(CollectionLetterCommon):
         with (
             freeze_time(when),
             self.mock_mail_gateway(),
-            mute_logger("odoo.addons.collection_ruler.models.collection_ruler_event"),
         ):
-            return self.Event._run_due_events()
+            return self._run(when)
 
     def test_walk_the_standard_ruler(self):
         """Each step of the shipped ruler on its own day, nothing in between."""
@@ -246,10 +245,14 @@ class TestCreditBureau(CollectionLetterCommon):
         )
         move.invalidate_recordset(["payment_state"])
         self.assertEqual(registration.state, "to_register")
-        with freeze_time(day(40)), self.mock_mail_gateway():
-            self.Event._cron_run()
+        with self.mock_mail_gateway():
+            self._run(day(40))
         self.assertEqual(registration.state, "removal_requested")
-        self.assertIn("The invoice was reversed.", registration.message_ids[0].body)
+        self.assertTrue(
+            registration.message_ids.filtered(
+                lambda m: "The invoice was reversed." in m.body
+            )
+        )
 
     def test_never_exported_registration_is_cancelled(self):
         move = self._create_invoice()
@@ -285,15 +288,25 @@ class TestCreditBureau(CollectionLetterCommon):
         self.assertEqual(events[self.step_bureau].scheduled_date, day(72).date())
         self.assertEqual((counters["done"], counters["deferred"]), (1, 1))
 
-    def test_old_debt_and_invalid_document_refused(self):
+    def test_old_debt_refused_through_a_run(self):
         move = self._create_invoice()
-        event = self._events(move)[self.step_bureau]
-        with self.assertRaisesRegex(UserError, "more than five years ago"):
-            event._check_bureau_debtor(date(2031, 3, 11))
-        event._check_bureau_debtor(date(2031, 3, 10))
+        with mute_logger("odoo.addons.base.models.ir_actions_report"):
+            self._run_at(datetime(2031, 3, 11, 12))
+        events = self._events(move)
+        self.assertEqual(events[self.step_debit].state, "done", "sent alone")
+        self.assertEqual(events[self.step_bureau].state, "failed")
+        self.assertRegex(
+            events[self.step_bureau].failure_reason, "more than five years ago"
+        )
+
+    def test_invalid_document_refused_through_a_run(self):
         self.customer.vat = False
-        with self.assertRaisesRegex(UserError, "no valid CPF/CNPJ"):
-            event._check_bureau_debtor(date(2026, 4, 1))
+        move = self._create_invoice()
+        self._run_at(day(5))
+        self._run_at(day(35))
+        event = self._events(move)[self.step_bureau]
+        self.assertEqual(event.state, "failed")
+        self.assertRegex(event.failure_reason, "has no valid CPF/CNPJ")
 
     def test_registrations_at_the_bureau_cannot_be_deleted(self):
         move = self._create_invoice()

@@ -61,9 +61,12 @@ class TestLateCharges(CollectionRulerCommon):
     def test_several_invoices_add_up_in_the_letter(self):
         move = self._create_invoice(amount=1000.0)
         older = self._create_invoice(due=DUE_DATE - timedelta(days=30), amount=500.0)
-        values = move.with_context(
-            collection_date=DUE_DATE + timedelta(days=10)
-        )._collection_get_letter_values("nej_light")
+        context = {"collection_date": DUE_DATE + timedelta(days=10)}
+        values = (
+            self.env["report.collection_ruler.letter"]
+            .with_context(**context)
+            ._get_letter_values(move.with_context(**context), "nej_light")
+        )
         self.assertEqual([row["invoice"] for row in values["rows"]], [move, older])
         # 1000: fine 20, interest 3.33; 500 (40 days): fine 10, interest 6.67.
         self.assertEqual(

@@ -4,14 +4,14 @@ from unittest.mock import patch
 
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.modules.module import get_module_path
 from odoo.tests import tagged
 from odoo.tools import config, mute_logger
 
-from .common import DUE_DATE, CollectionRulerCommon, SimulatedCrash, day
+from .common import DUE_DATE, CollectionRulerCommon, day
 
 EVENT_LOGGER = "odoo.addons.collection_ruler.models.collection_ruler_event"
+RUN_LOGGER = "odoo.addons.collection_ruler.models.collection_ruler_run"
 
 
 @tagged("post_install", "-at_install")
@@ -130,11 +130,23 @@ class TestCollectionCron(CollectionRulerCommon):
         events = self._events(move)
         self.assertEqual(
             counters,
-            {"done": 1, "failed": 0, "deferred": 0, "skipped": 2, "cancelled": 0},
+            {
+                "due": 3,
+                "done": 1,
+                "failed": 0,
+                "deferred": 0,
+                "skipped": 2,
+                "cancelled": 0,
+                "retried": 0,
+            },
         )
         self.assertEqual(events[self.step_before].state, "skipped")
         self.assertEqual(events[self.step_due].state, "skipped")
-        self.assertIn("Reminder on the due date", move.message_ids.mapped("body")[1])
+        skip_notes = move.message_ids.filtered(
+            lambda m: "missed steps skipped" in m.body
+        )
+        self.assertEqual(len(skip_notes), 1)
+        self.assertIn("Reminder on the due date", skip_notes.body)
         self.assertEqual(events[self.step_call].state, "done")
         self.assertEqual(events[self.step_sms].state, "scheduled")
         self.assertFalse(self._mails_to(self.customer), "no burst of stale emails")
@@ -158,8 +170,18 @@ class TestCollectionCron(CollectionRulerCommon):
             lambda e: e.step_id.offset_days == 0
         )
         self.assertEqual(bad_event.state, "failed")
-        self.assertIn("no_such_field", bad_event.failure_reason)
-        self.assertIn("failed", bad.message_ids[0].body)
+        reason = bad_event.failure_reason
+        self.assertRegex(
+            reason,
+            r"^The email template .+ of step Reminder on the due date could not be "
+            r"rendered: \w+Error: .*no_such_field",
+        )
+        self.assertLessEqual(len(reason), 300)
+        for leak in ("\n", "Traceback", "<", "&lt;", "/odoo/", ".py"):
+            self.assertNotIn(leak, reason)
+        notes = bad.message_ids.filtered(lambda m: "could not be rendered" in m.body)
+        self.assertEqual(len(notes), 1, "one note in the chatter")
+        self.assertNotIn("Traceback", notes.body)
         self.assertFalse(self._mails_to(self.customer))
         self.assertEqual(len(self._mails_to(self.customer_2)), 1)
         self.assertEqual(self._events(good)[self.step_due].state, "done")
@@ -190,7 +212,7 @@ class TestCollectionCron(CollectionRulerCommon):
             mute_logger("odoo.addons.base.models.ir_actions_report"),
         ):
             # Odoo renders reports as HTML under test unless told otherwise.
-            self.Event.with_context(force_report_rendering=real_pdf)._run_due_events()
+            self._run(day(0), force_report_rendering=real_pdf)
         mail = self._mails_to(self.customer)
         self.assertEqual(
             mail.attachment_ids.mapped("name"), [move._get_invoice_report_filename()]
@@ -203,7 +225,7 @@ class TestCollectionCron(CollectionRulerCommon):
 
     def test_cron_record_runs(self):
         move = self._create_invoice()
-        self.assertEqual(self.cron.model_id.model, "collection.ruler.event")
+        self.assertEqual(self.cron.model_id.model, "collection.ruler.run")
         with self.mock_mail_gateway(), freeze_time(day(0)):
             self.cron.method_direct_trigger()
         self.assertEqual(self._events(move)[self.step_due].state, "done")
@@ -224,99 +246,49 @@ class TestCollectionCron(CollectionRulerCommon):
             self._run(late_evening_before + timedelta(hours=2))  # 01:00 on D0
         self.assertEqual(self._events(move)[self.step_due].state, "done")
 
-    def test_batches_and_crash_resume(self):
-        """A run killed mid-way resumes without loss and without duplicates."""
-        moves = [self._create_invoice(partner=self.customer) for _i in range(2)]
-        moves += [self._create_invoice(partner=self.customer_2) for _i in range(2)]
-        self.env["ir.config_parameter"].set_param("collection_ruler.batch_size", 1)
-        Event = type(self.Event)
-        original = Event._execute_email
-        calls = []
+    def test_crash_between_two_emails_of_a_batch(self):
+        self.when = day(0)
 
-        def crash_on_third(event):
-            calls.append(event.move_id)
-            if len(calls) == 3:
-                raise SimulatedCrash()
-            return original(event)
-
-        with self.mock_mail_gateway(), self._committing_batches() as savepoints:
-            # Not ``assertRaises``: Odoo's wraps the block in a savepoint of its
-            # own, which would undo the batches the run committed.
-            try:
-                with patch.object(Event, "_execute_email", crash_on_third):
-                    self._run(day(0))
-            except SimulatedCrash:
-                pass
-            else:
-                self.fail("the run should have crashed")
-            self.assertEqual(len(savepoints), 2, "two batches committed")
-            self._rollback_to(savepoints[-1])
-            states = [self._events(m)[self.step_due].state for m in moves]
-            self.assertEqual(states.count("done"), 2)
-            self.assertEqual(states.count("scheduled"), 2)
-            self.assertEqual(
-                len(
-                    self.env["mail.mail"].search(
-                        [
-                            ("model", "=", "account.move"),
-                            ("res_id", "in", [m.id for m in moves]),
-                        ]
-                    )
-                ),
-                2,
-                "the crashed batch left no email behind",
+        def count_mails(moves):
+            return self.env["mail.mail"].search_count(
+                [
+                    ("model", "=", "account.move"),
+                    ("res_id", "in", [m.id for m in moves]),
+                ]
             )
-            counters = self._run(day(0))
-        self.assertEqual(counters["done"], 2)
-        self.assertEqual(
-            {self._events(m)[self.step_due].state for m in moves}, {"done"}
-        )
-        mails = self.env["mail.mail"].search(
-            [("model", "=", "account.move"), ("res_id", "in", [m.id for m in moves])]
-        )
-        self.assertEqual(sorted(mails.mapped("res_id")), sorted(m.id for m in moves))
 
-    def test_due_event_search_does_not_grow_with_open_invoices(self):
+        with self.mock_mail_gateway():
+            self._crash_between_invoices(
+                self.step_due,
+                lambda partner: self._create_invoice(partner=partner),
+                count_mails,
+            )
+
+    def test_nothing_due_costs_three_queries_at_any_size(self):
         """Nothing due: a run costs the same for 2 or 20 open invoices."""
-        for _i in range(2):
-            self._create_invoice(due=DUE_DATE + timedelta(days=30))
-        self.env.flush_all()
-        with freeze_time(day(0)):
-            self.Event._run_due_events()  # warm the caches (parameters, companies)
-            with self.assertQueryCount(2):
-                self.Event._run_due_events()
-        for _i in range(18):
-            self._create_invoice(due=DUE_DATE + timedelta(days=30))
-        self.env.flush_all()
-        with freeze_time(day(0)), self.assertQueryCount(2):
-            self.Event._run_due_events()
-
-    def test_batch_cost_per_call_event_is_flat(self):
-        """Preparing a batch costs the same per event for 1 and 10 invoices."""
-        self.step_call.activity_user_id = self.salesperson
-        ruler = self.env["collection.ruler"].create(
-            {
-                "name": "Calls",
-                "step_ids": [
-                    Command.create(
-                        {"name": "Call", "offset_days": 0, "channel": "call"}
-                    )
-                ],
-            }
-        )
-        counts = []
-        for n in (1, 10):
-            moves = self.env["account.move"]
-            for _i in range(n):
-                moves |= self._create_invoice(collection_ruler_id=ruler.id)
+        Run = self.env["collection.ruler.run"].sudo()
+        for count in (2, 18):
+            for _i in range(count):
+                self._create_invoice(due=DUE_DATE + timedelta(days=30))
             self.env.flush_all()
-            self.env.invalidate_all()
             with freeze_time(day(0)):
-                before = self.cr.sql_log_count
-                counters = self.Event._run_due_events(rulers=ruler)
-                counts.append((self.cr.sql_log_count - before) / n)
-            self.assertEqual(counters["done"], n)
-        self.assertLessEqual(counts[1], counts[0], f"queries per event: {counts}")
+                Run._start("cron")._process()  # warm the caches (parameters)
+                self.env.flush_all()
+                with self.assertQueryCount(3):
+                    run = Run._start("cron")
+                    run._process()
+                    self.env.flush_all()
+            self.assertEqual((run.state, run.due_count), ("done", 0))
+
+    def test_email_batch_queries_per_event(self):
+        marginal = self._marginal_queries("email", self.mock_mail_gateway)
+        self.assertLessEqual(marginal, 6, f"queries per extra email: {marginal}")
+
+    def test_call_batch_queries_per_event(self):
+        marginal = self._marginal_queries(
+            "call", self.mock_mail_gateway, activity_user_id=self.salesperson.id
+        )
+        self.assertLessEqual(marginal, 4, f"queries per extra call: {marginal}")
 
     def test_run_now_action(self):
         move = self._create_invoice()
@@ -333,12 +305,17 @@ class TestCollectionRunLimits(CollectionRulerCommon):
         """Past its time budget a run stops between invoices and re-triggers."""
         moves = self._create_invoice() | self._create_invoice(partner=self.customer_2)
         triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", self.cron.id)])
+        self.env["ir.config_parameter"].set_param("collection_ruler.batch_size", 1)
+        Run = type(self.env["collection.ruler.run"])
         with (
             self.mock_mail_gateway(),
-            patch.object(type(self.Event), "_get_time_budget", return_value=-1),
+            # A budget already spent: under freeze_time the clock stands still.
+            patch.object(Run, "_get_time_budget", return_value=-1),
         ):
             counters = self._run(day(0))
+        run = self.env["collection.ruler.run"].search([], limit=1)
         self.assertEqual(counters["done"], 1)
+        self.assertEqual(run.state, "continued")
         states = sorted(
             moves.collection_event_ids.filtered(
                 lambda e: e.step_id == self.step_due
@@ -362,13 +339,22 @@ class TestCollectionRunLimits(CollectionRulerCommon):
         )
 
     def test_time_budget_follows_the_cron_time_limit(self):
+        Run = self.env["collection.ruler.run"]
         with patch.dict(config.options, {"limit_time_real_cron": -1}):
             with patch.dict(config.options, {"limit_time_real": 120}):
-                self.assertEqual(self.Event._get_time_budget(), 60)
+                self.assertEqual(Run._get_time_budget(), 60)
             with patch.dict(config.options, {"limit_time_real": 0}):
-                self.assertEqual(self.Event._get_time_budget(), 240)
+                self.assertIsNone(Run._get_time_budget(), "no limit, no budget")
         with patch.dict(config.options, {"limit_time_real_cron": 600}):
-            self.assertEqual(self.Event._get_time_budget(), 300)
+            self.assertEqual(Run._get_time_budget(), 300)
+            self.env["ir.config_parameter"].set_param(
+                "collection_ruler.time_budget", "90"
+            )
+            self.assertEqual(Run._get_time_budget(), 90, "the parameter decides")
+            self.env["ir.config_parameter"].set_param(
+                "collection_ruler.time_budget", "0"
+            )
+            self.assertIsNone(Run._get_time_budget(), "0 means no budget")
 
     def test_charges_of_a_draft_without_customer(self):
         draft = self.env["account.move"].create(

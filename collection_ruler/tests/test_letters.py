@@ -254,13 +254,8 @@ class TestLetterStep(CollectionLetterCommon):
         )
 
     def _run_letters(self, when):
-        with (
-            freeze_time(when),
-            mute_logger("odoo.addons.base.models.ir_actions_report"),
-        ):
-            return self.Event.with_context(
-                force_report_rendering=True
-            )._run_due_events()
+        with mute_logger("odoo.addons.base.models.ir_actions_report"):
+            return self._run(when, force_report_rendering=True)
 
     def test_letter_emailed_with_the_step_template(self):
         move = self._create_invoice()

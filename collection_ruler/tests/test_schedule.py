@@ -191,10 +191,41 @@ class TestCollectionSchedule(CollectionRulerCommon):
         self.assertEqual(set(move.collection_event_ids.mapped("state")), {"scheduled"})
 
     def test_step_template_required(self):
-        with self.assertRaises(ValidationError):
+        with self.assertRaisesRegex(ValidationError, "choose its SMS template"):
             self.env["collection.ruler.step"].create(
-                {"ruler_id": self.ruler.id, "name": "No template", "channel": "sms"}
+                {
+                    "ruler_id": self.ruler.id,
+                    "name": "No template",
+                    "channel": "sms",
+                    "sms_template_id": False,
+                }
             )
+
+    def test_new_steps_get_their_channel_defaults(self):
+        Step = self.env["collection.ruler.step"]
+        letter = Step.create(
+            {"ruler_id": self.ruler.id, "name": "Notice", "channel": "letter"}
+        )
+        self.assertEqual(
+            letter.mail_template_id,
+            self.env.ref("collection_ruler.mail_template_collection_letter"),
+        )
+        self.assertEqual(letter.letter_type, "debit_notice")
+        sms = Step.create({"ruler_id": self.ruler.id, "name": "SMS", "channel": "sms"})
+        self.assertEqual(
+            sms.sms_template_id,
+            self.env.ref("collection_ruler.sms_template_collection_overdue"),
+        )
+        call = Step.create(
+            {"ruler_id": self.ruler.id, "name": "Call", "channel": "call"}
+        )
+        self.assertEqual(
+            call.activity_type_id, self.env.ref("mail.mail_activity_data_call")
+        )
+        bureau = Step.create(
+            {"ruler_id": self.ruler.id, "name": "Bureau", "channel": "credit_bureau"}
+        )
+        self.assertEqual(bureau.bureau, "serasa")
 
     def test_step_that_ran_cannot_be_deleted(self):
         move = self._create_invoice()

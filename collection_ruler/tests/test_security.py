@@ -28,7 +28,9 @@ class TestCollectionSecurity(CollectionRulerCommon):
         cls.ruler_a = cls.env["collection.ruler"].create(
             {"name": "Company A ruler", "company_id": cls.company.id}
         )
-        cls.customer_b = cls.env["res.partner"].create({"name": "Customer B"})
+        cls.customer_b = cls.env["res.partner"].create(
+            {"name": "Customer B", "phone": "+55 11 3333-4444"}
+        )
         cls.invoice_a = cls._create_invoice()
         cls.invoice_b = cls._create_invoice(
             partner=cls.customer_b, company=cls.company_b

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from odoo import Command
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -112,3 +113,32 @@ class TestCollectionSMS(CollectionRulerCommon, SMSCommon):
         self.assertSMSOutgoing(self.customer_2, "+5521998765432")
         self.assertEqual(len(self._new_sms), 1, "only the valid number got an SMS")
         self.assertEqual(self._events(good)[self.step_sms].state, "done")
+
+    def test_crash_between_two_sms_of_a_batch(self):
+        self.when = day(0)
+        ruler = self.env["collection.ruler"].create(
+            {
+                "name": "SMS only",
+                "step_ids": [
+                    Command.create({"name": "SMS", "offset_days": 0, "channel": "sms"})
+                ],
+            }
+        )
+
+        def count_sms(moves):
+            return self.env["sms.sms"].search_count(
+                [("partner_id", "in", (self.customer | self.customer_2).ids)]
+            )
+
+        with self.mockSMSGateway():
+            self._crash_between_invoices(
+                ruler.step_ids,
+                lambda partner: self._create_invoice(
+                    partner=partner, collection_ruler_id=ruler.id
+                ),
+                count_sms,
+            )
+
+    def test_sms_batch_queries_per_event(self):
+        marginal = self._marginal_queries("sms", self.mockSMSGateway)
+        self.assertLessEqual(marginal, 5, f"queries per extra SMS: {marginal}")

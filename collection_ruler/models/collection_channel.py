@@ -1,0 +1,252 @@
+"""The contract every collection channel fulfils.
+
+A channel is an abstract model named ``collection.channel.<code>``, where
+``<code>`` is a value of the step's ``channel`` selection. The engine
+(``collection.ruler.run``) finds it by that name and never tests a channel
+code itself. A channel says:
+
+- which step settings it needs (``_check_step``) and which defaults a new
+  step of that channel gets (``_get_step_defaults``);
+- whether each customer can be reached on it, and why not
+  (``_get_unreachable_reasons``);
+- how to run a batch of its events (``_execute_batch``), returning an
+  ``Outcome`` per event;
+- its traits, as data (``_get_traits``);
+- what to do when an invoice stops being collected (``_on_collection_stopped``).
+
+Adding a channel means one file with a model inheriting ``collection.channel``,
+a ``selection_add`` on ``collection.ruler.step.channel``, and view ``xpath``
+into the named groups of the step and event forms.
+"""
+
+import logging
+import re
+
+from markupsafe import Markup
+
+from odoo import api, models
+from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools.mail import html2plaintext
+
+_logger = logging.getLogger(__name__)
+
+# A reason shown on an event and in the chatter is one line of at most this
+# many characters; the server log keeps the full detail.
+MAX_REASON_LENGTH = 300
+
+
+class CollectionTransientError(Exception):
+    """A failure worth retrying later: a timeout, a provider's 429 or 5xx."""
+
+
+class Outcome:
+    """What a channel did with one event.
+
+    ``kind`` is one of ``done``, ``failed``, ``transient`` and ``deferred``.
+    """
+
+    __slots__ = ("kind", "values", "reason", "date", "note")
+
+    def __init__(self, kind, values=None, reason=None, date=None, note=None):
+        self.kind = kind
+        self.values = values or {}
+        self.reason = reason
+        self.date = date
+        self.note = note
+
+    def __repr__(self):
+        return f"Outcome({self.kind!r}, reason={self.reason!r})"
+
+    @classmethod
+    def done(cls, values=None, note=None):
+        """The event ran: ``values`` are written on it, ``note`` is logged on
+        the invoice's chatter (a channel that posts its own message leaves it
+        empty)."""
+        return cls("done", values=values, note=note)
+
+    @classmethod
+    def failed(cls, reason):
+        """The event cannot run: it stays failed until someone retries it."""
+        return cls("failed", reason=reason)
+
+    @classmethod
+    def transient(cls, reason):
+        """The event failed for a passing cause: the engine retries it later."""
+        return cls("transient", reason=reason)
+
+    @classmethod
+    def deferred(cls, date, reason):
+        """A legal guard postpones the event until ``date``."""
+        return cls("deferred", reason=reason, date=date)
+
+
+def one_line(text):
+    """Reduce a message to one plain line a person can read."""
+    if isinstance(text, Markup) or "<" in (text or ""):
+        text = html2plaintext(text or "")
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    line = re.sub(r"\s+", " ", lines[0]) if lines else ""
+    if len(line) > MAX_REASON_LENGTH:
+        line = line[: MAX_REASON_LENGTH - 1].rstrip() + "…"
+    return line
+
+
+def root_cause(error):
+    """The innermost exception behind ``error``: what actually went wrong.
+
+    Rendering errors come wrapped (a UserError raised from a QWebException
+    raised from, say, an AttributeError).
+    """
+    seen = {id(error)}
+    while True:
+        inner = getattr(error, "error", None)
+        if not isinstance(inner, BaseException):
+            inner = error.__cause__ or error.__context__
+        if inner is None or id(inner) in seen:
+            return error
+        seen.add(id(inner))
+        error = inner
+
+
+def is_concurrency_error(error):
+    """Whether ``error`` is a database concurrency error Odoo retries."""
+    return isinstance(error, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)
+
+
+def is_transient_error(error):
+    """Whether ``error`` is a passing failure worth retrying later."""
+    return isinstance(error, CollectionTransientError | TimeoutError)
+
+
+class CollectionChannel(models.AbstractModel):
+    """The base of every channel: the contract and its defaults."""
+
+    _name = "collection.channel"
+    _description = "Collection Channel"
+
+    # === Traits, as data === #
+    # A late run still carries the step out instead of skipping it.
+    _never_skipped = False
+    # A late run sends this step instead of the latest due reminder: the
+    # steps after it refer to it (a debit notice before the letters).
+    _sent_alone_when_late = False
+    # The step has legal consequences (a notice, a registration).
+    _legal_weight = False
+    # The step needs a contact detail of the customer (an address, a number).
+    _needs_contact = True
+    # The step counts as a contact with the customer.
+    _counts_as_contact = True
+
+    @api.model
+    def _get_traits(self, step):
+        """The traits of ``step`` on this channel.
+
+        :param step: collection.ruler.step record of this channel
+        :return: dict with never_skipped, sent_alone_when_late, legal_weight,
+            needs_contact and counts_as_contact
+        """
+        return {
+            "never_skipped": self._never_skipped,
+            "sent_alone_when_late": self._sent_alone_when_late,
+            "legal_weight": self._legal_weight,
+            "needs_contact": self._needs_contact,
+            "counts_as_contact": self._counts_as_contact,
+        }
+
+    @api.model
+    def _get_step_defaults(self):
+        """Values a new step of this channel gets when it leaves them empty.
+
+        :return: dict of step values
+        """
+        return {}
+
+    @api.model
+    def _check_step(self, step):
+        """Say what is missing for ``step`` to run on this channel.
+
+        :param step: collection.ruler.step record of this channel
+        :return: list of translated error messages, empty when it can run
+        """
+        return []
+
+    @api.model
+    def _get_unreachable_reasons(self, events):
+        """Say which customers of ``events`` cannot be reached, and why.
+
+        :param events: collection.ruler.event records of this channel
+        :return: dict {event id: translated one-line reason}
+        """
+        return {}
+
+    @api.model
+    def _execute_batch(self, events, deadline=None):
+        """Run a batch of due events of this channel.
+
+        Work on the whole batch: render once, create in bulk. An event left
+        out of the result stays scheduled (for example when ``deadline`` has
+        passed), and the next run takes it again.
+
+        :param events: collection.ruler.event records of this channel, in one
+            company, all due and collectible
+        :param float deadline: a ``time.monotonic()`` value after which no
+            further slow work should start, or None
+        :return: dict {event id: Outcome}
+        """
+        raise NotImplementedError
+
+    @api.model
+    def _on_collection_stopped(self, events, reason):
+        """React to invoices that stopped being collected (paid, excluded...).
+
+        :param events: collection.ruler.event records of this channel of
+            those invoices, whatever their state
+        :param reason: why the invoices stopped, translated
+        """
+        return
+
+    # === Helpers for channels === #
+
+    @api.model
+    def _get_failure_reason(self, error):
+        """Turn an exception into a one-line reason, logging the detail.
+
+        :param error: the exception raised while running an event
+        :return: a translated one-line reason
+        """
+        if isinstance(error, UserError):
+            return one_line(error.args[0] if error.args else str(error))
+        _logger.info("Collection event failed", exc_info=error)
+        return one_line(
+            self.env._(
+                "Unexpected error (%(type)s): %(error)s",
+                type=type(error).__name__,
+                error=str(error),
+            )
+        )
+
+    @api.model
+    def _run_each(self, events, function):
+        """Run ``function`` on each event in a savepoint of its own.
+
+        For channels whose work is one record at a time (a PDF, a
+        registration): one failing event never stops the others.
+
+        :param events: collection.ruler.event records
+        :param function: called with one event, returns an Outcome
+        :return: dict {event id: Outcome}
+        """
+        outcomes = {}
+        for event in events:
+            try:
+                with self.env.cr.savepoint():
+                    outcomes[event.id] = function(event)
+            except Exception as error:
+                if is_concurrency_error(error):
+                    raise
+                if is_transient_error(error):
+                    outcomes[event.id] = Outcome.transient(one_line(str(error)))
+                else:
+                    outcomes[event.id] = Outcome.failed(self._get_failure_reason(error))
+        return outcomes

@@ -1,0 +1,239 @@
+import logging
+
+from odoo import api, models
+from odoo.tools import SQL
+
+from .collection_channel import Outcome, is_concurrency_error, one_line, root_cause
+
+_logger = logging.getLogger(__name__)
+
+
+class CollectionChannelEmail(models.AbstractModel):
+    """Email: the step's template mailed to the customer through the mail queue.
+
+    A batch goes through Odoo's mass-mail composer: the template is rendered
+    once for the whole batch, each invoice gets one queued mail and its
+    message in the chatter, and the mail queue sends them after the run
+    commits.
+    """
+
+    _name = "collection.channel.email"
+    _inherit = "collection.channel"
+    _description = "Collection Channel: Email"
+
+    @api.model
+    def _get_step_defaults(self):
+        template = self.env.ref(
+            "collection_ruler.mail_template_collection_due_today",
+            raise_if_not_found=False,
+        )
+        return {"mail_template_id": template.id} if template else {}
+
+    @api.model
+    def _check_step(self, step):
+        if not step.mail_template_id:
+            return [
+                self.env._(
+                    "Step %(name)s sends an email: choose its email template.",
+                    name=step.name,
+                )
+            ]
+        return []
+
+    @api.model
+    def _get_unreachable_reasons(self, events):
+        reasons = {}
+        for event in events:
+            partner = event.move_id.partner_id
+            if not partner.active:
+                reasons[event.id] = self.env._(
+                    "%(customer)s is archived.", customer=partner.display_name
+                )
+            elif not partner.email_normalized:
+                reasons[event.id] = self.env._(
+                    "%(customer)s has no valid email address.",
+                    customer=partner.display_name,
+                )
+            elif partner.is_blacklisted:
+                reasons[event.id] = self.env._(
+                    "%(customer)s is on the email blacklist.",
+                    customer=partner.display_name,
+                )
+        return reasons
+
+    @api.model
+    def _execute_batch(self, events, deadline=None):
+        outcomes = {}
+        for step in events.step_id:
+            step_events = events.filtered(lambda e, step=step: e.step_id == step)
+            attachments = {}
+            if step.attach_invoice:
+                attachments = self._get_invoice_attachments(step_events)
+            outcomes.update(
+                self._send_mails(step_events, step.mail_template_id, attachments)
+            )
+        return outcomes
+
+    # === Sending, shared with the channels that email (letters) === #
+
+    @api.model
+    def _send_mails(self, events, template, attachment_ids=None):
+        """Mail ``template`` for the invoices of ``events``, one mail each.
+
+        :param events: collection.ruler.event records of one company, one
+            invoice each
+        :param template: mail.template record on account.move
+        :param dict attachment_ids: {event id: list of ir.attachment ids} to
+            add to that event's mail
+        :return: dict {event id: Outcome}
+        """
+        attachment_ids = attachment_ids or {}
+        outcomes = {
+            event_id: Outcome.failed(reason)
+            for event_id, reason in self._get_unreachable_reasons(events).items()
+        }
+        events = events.filtered(lambda e: e.id not in outcomes)
+        if not events:
+            return outcomes
+        self._ensure_access_tokens(events.move_id)
+        try:
+            with self.env.cr.savepoint():
+                mails = self._compose(events, template)
+        except Exception as error:
+            if is_concurrency_error(error):
+                raise
+            # Find the invoices the template fails on, one at a time.
+            mails = self.env["mail.mail"].sudo()
+            for event in events:
+                try:
+                    with self.env.cr.savepoint():
+                        mails |= self._compose(event, template)
+                except Exception as event_error:
+                    if is_concurrency_error(event_error):
+                        raise
+                    outcomes[event.id] = Outcome.failed(
+                        self._get_render_failure_reason(template, event, event_error)
+                    )
+        mail_by_move = {mail.res_id: mail for mail in mails}
+        failure_labels = dict(
+            mails._fields["failure_type"]._description_selection(self.env)
+        )
+        for event in events:
+            if event.id in outcomes:
+                continue
+            mail = mail_by_move.get(event.move_id.id)
+            if not mail:
+                outcomes[event.id] = Outcome.failed(
+                    self.env._("The email template produced no email.")
+                )
+            elif mail.state in ("cancel", "exception"):
+                outcomes[event.id] = Outcome.failed(
+                    self.env._(
+                        "The email was not sent: %(reason)s",
+                        reason=failure_labels.get(mail.failure_type)
+                        or one_line(mail.failure_reason or ""),
+                    )
+                )
+            else:
+                if attachment_ids.get(event.id):
+                    mail.attachment_ids = [
+                        (4, attachment_id) for attachment_id in attachment_ids[event.id]
+                    ]
+                outcomes[event.id] = Outcome.done(
+                    {"message_id": mail.mail_message_id.id}
+                )
+        return outcomes
+
+    @api.model
+    def _compose(self, events, template):
+        """Create the queued mails of ``events`` through the mass-mail composer.
+
+        :return: the mail.mail records created (sudo)
+        """
+        moves = events.move_id
+        company = events.company_id[:1]
+        composer = (
+            self.env["mail.compose.message"]
+            .with_context(mail_notify_force_send=False)
+            .create(
+                {
+                    "composition_mode": "mass_mail",
+                    "model": moves._name,
+                    "res_ids": str(moves.ids),
+                    "template_id": template.id,
+                    "author_id": company.partner_id.id,
+                    "force_send": False,
+                    "auto_delete_keep_log": True,
+                }
+            )
+        )
+        mails, _messages = composer._action_send_mail()
+        return mails
+
+    @api.model
+    def _get_render_failure_reason(self, template, event, error):
+        """A one-line reason for a template that could not be rendered."""
+        cause = root_cause(error)
+        _logger.info(
+            "Collection: template %s failed on invoice %s",
+            template.id,
+            event.move_id.id,
+            exc_info=error,
+        )
+        return one_line(
+            self.env._(
+                "The email template %(template)s of step %(step)s could not be "
+                "rendered: %(type)s: %(error)s",
+                template=template.name,
+                step=event.step_id.name,
+                type=type(cause).__name__,
+                error=one_line(str(cause)),
+            )
+        )
+
+    @api.model
+    def _ensure_access_tokens(self, moves):
+        """Give the invoices without a portal token one, in one statement.
+
+        Templates print the tokenized pay link. Odoo would otherwise save each
+        token through ``account.move.write``, which re-checks every line of
+        the invoice: a hundred times the cost of this update.
+        """
+        missing = moves.filtered(lambda move: not move.access_token)
+        if not missing:
+            return
+        self.env.cr.execute(
+            SQL(
+                "UPDATE account_move SET access_token = gen_random_uuid()::text "
+                "WHERE id IN %s AND access_token IS NULL",
+                tuple(missing.ids),
+            )
+        )
+        missing.invalidate_recordset(["access_token"])
+
+    @api.model
+    def _get_invoice_attachments(self, events):
+        """The invoice PDF of each event, as attachments of the invoice.
+
+        :return: dict {event id: [ir.attachment id]}
+        """
+        result = {}
+        Attachment = self.env["ir.attachment"]
+        for event in events:
+            move = event.move_id
+            attachment = move.invoice_pdf_report_id
+            if not attachment:
+                content, _report_type = self.env["ir.actions.report"]._render_qweb_pdf(
+                    "account.account_invoices", move.ids
+                )
+                attachment = Attachment.create(
+                    {
+                        "name": move._get_invoice_report_filename(),
+                        "raw": content,
+                        "res_model": move._name,
+                        "res_id": move.id,
+                        "mimetype": "application/pdf",
+                    }
+                )
+            result[event.id] = attachment.ids
+        return result

@@ -1,0 +1,273 @@
+import time
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+from odoo.tools.pdf import merge_pdf
+
+from .collection_channel import Outcome
+
+# The report of each letter type of a step.
+LETTER_REPORTS = {
+    "debit_notice": "collection_ruler.action_report_debit_notice",
+    "nej_light": "collection_ruler.action_report_nej_light",
+    "nej_moderate": "collection_ruler.action_report_nej_moderate",
+    "nej_heavy": "collection_ruler.action_report_nej_heavy",
+}
+
+
+class CollectionChannelLetter(models.AbstractModel):
+    """Letter: a debit notice or an extrajudicial notice, as a PDF.
+
+    The letter is kept on the invoice and emailed with the step's template
+    when the step asks for it and the customer has an email address;
+    otherwise it waits in the letters to print. A debit notice is a legal
+    step: a late run never skips it, and sends it instead of a later letter,
+    which would refer to a notice the customer has not received yet.
+    """
+
+    _name = "collection.channel.letter"
+    _inherit = "collection.channel"
+    _description = "Collection Channel: Letter"
+    _legal_weight = True
+
+    @api.model
+    def _get_traits(self, step):
+        traits = super()._get_traits(step)
+        if step.letter_type == "debit_notice":
+            traits.update(never_skipped=True, sent_alone_when_late=True)
+        return traits
+
+    @api.model
+    def _get_step_defaults(self):
+        template = self.env.ref(
+            "collection_ruler.mail_template_collection_letter",
+            raise_if_not_found=False,
+        )
+        defaults = {"letter_type": "debit_notice"}
+        if template:
+            defaults["mail_template_id"] = template.id
+        return defaults
+
+    @api.model
+    def _check_step(self, step):
+        errors = []
+        if not step.letter_type:
+            errors.append(
+                self.env._(
+                    "Step %(name)s prints a letter: choose which one.", name=step.name
+                )
+            )
+        if step.letter_send_email and not step.mail_template_id:
+            errors.append(
+                self.env._(
+                    "Step %(name)s emails its letter: choose its email template.",
+                    name=step.name,
+                )
+            )
+        return errors
+
+    @api.model
+    def _execute_batch(self, events, deadline=None):
+        """Render each letter, then email in one batch those that are emailed."""
+        self._check_creditor(events.company_id)
+        rendered = {}
+        outcomes = {}
+        for event in events:
+            if rendered and deadline and time.monotonic() > deadline:
+                break  # the rest stays scheduled for the next run
+            outcomes.update(self._run_each(event, self._prepare_letter))
+            if outcomes[event.id].kind == "done":
+                rendered[event.id] = outcomes[event.id]
+        to_email = self.env["collection.ruler.event"]
+        for event in events.filtered(lambda e: e.id in rendered):
+            if event.step_id.letter_send_email and event.move_id.partner_id.email:
+                to_email |= event
+        Email = self.env["collection.channel.email"]
+        for template in to_email.step_id.mail_template_id:
+            template_events = to_email.filtered(
+                lambda e, t=template: e.step_id.mail_template_id == t
+            )
+            sent = Email._send_mails(
+                template_events,
+                template,
+                {
+                    event.id: [rendered[event.id].values["letter_attachment_id"]]
+                    for event in template_events
+                },
+            )
+            for event_id, outcome in sent.items():
+                if outcome.kind == "done":
+                    rendered[event_id].values.update(
+                        outcome.values, letter_delivery="email"
+                    )
+                else:
+                    # Not delivered: the letter is not kept on the invoice.
+                    self.env["ir.attachment"].browse(
+                        rendered.pop(event_id).values["letter_attachment_id"]
+                    ).unlink()
+                    outcomes[event_id] = outcome
+        to_print = events.filtered(lambda e: e.id in rendered) - to_email
+        for event in to_print:
+            outcome = rendered[event.id]
+            outcome.values["letter_delivery"] = "print"
+            outcome.note = self.env._(
+                "Collection step %(step)s: the letter is waiting to be printed and "
+                "mailed.",
+                step=event.step_id.name,
+            )
+        return outcomes
+
+    @api.model
+    def _check_creditor(self, companies):
+        """Refuse letters that would not identify their creditor.
+
+        Brazil's consumer code (art. 42-A) requires the creditor's name,
+        address and CNPJ on every collection document.
+        """
+        for company in companies:
+            if not company.vat or not company.partner_id.street:
+                raise UserError(
+                    self.env._(
+                        "Collection letters must identify the creditor: fill in "
+                        "the tax id (CNPJ) and the address of %(company)s.",
+                        company=company.name,
+                    )
+                )
+
+    @api.model
+    def _prepare_letter(self, event):
+        """Render ``event``'s letter and attach it to the invoice."""
+        move = event.move_id
+        name, content = self._render_letter(event)
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": name,
+                "raw": content,
+                "res_model": move._name,
+                "res_id": move.id,
+                "mimetype": "application/pdf",
+            }
+        )
+        return Outcome.done(
+            {
+                "letter_attachment_id": attachment.id,
+                "letter_deadline": self._get_letter_deadline(event),
+            }
+        )
+
+    @api.model
+    def _get_letter_report(self, letter_type):
+        """The report (ir.actions.report) printing a letter type.
+
+        Override to add letter types to the step's ``letter_type`` selection.
+        """
+        return self.env.ref(LETTER_REPORTS[letter_type])
+
+    @api.model
+    def _get_letter_context(self, event, date=None):
+        """The context of ``event``'s letter: its date and days to pay."""
+        date = date or event.company_id._collection_get_today()
+        return {
+            "collection_deadline_days": event.step_id.deadline_days,
+            "collection_date": fields.Date.to_string(date),
+        }
+
+    @api.model
+    def _get_letter_deadline(self, event, date=None):
+        """The deadline ``event``'s letter gives, when dated ``date``."""
+        report = self.env["report.collection_ruler.letter"].with_context(
+            **self._get_letter_context(event, date)
+        )
+        return report._get_letter_deadline(
+            event.move_id.with_context(**report.env.context), event.step_id.letter_type
+        )
+
+    @api.model
+    def _render_letter(self, event, date=None):
+        """Render ``event``'s letter as a PDF in the customer's language.
+
+        :param date: the letter's date (default: today)
+        :return: (file name, PDF content) pair
+        """
+        move, step = event.move_id, event.step_id
+        report = self._get_letter_report(step.letter_type)
+        content, _report_type = (
+            self.env["ir.actions.report"]
+            .with_context(**self._get_letter_context(event, date))
+            ._render_qweb_pdf(report, move.ids)
+        )
+        letter_label = dict(
+            step._fields["letter_type"]._description_selection(
+                self.with_context(lang=move.partner_id.lang).env
+            )
+        )[step.letter_type]
+        name = f"{letter_label} - {move.name}.pdf".replace("/", "-")
+        return name, content
+
+    @api.model
+    def _on_collection_stopped(self, events, reason):
+        # Letters not mailed yet leave the print queue.
+        events.filtered("letter_to_print").write({"letter_delivery": "withdrawn"})
+
+    # === Printing the queue === #
+
+    @api.model
+    def _print_pending(self, events):
+        """Merge letters waiting to be printed into one PDF, dated today.
+
+        Letters are rendered again, dated today, so their deadline runs from
+        the day they are mailed, and marked printed, which starts the notice
+        period of a debit notice. Letters of invoices that can no longer be
+        collected (paid, excluded...) are withdrawn instead.
+
+        :param events: collection.ruler.event records the user can see
+        :return: the ir.attachment of the merged PDF
+        """
+        if events:
+            # Two people printing at once must not both print the same letters.
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM collection_ruler_event WHERE id IN %s "
+                    "FOR UPDATE SKIP LOCKED",
+                    tuple(events.ids),
+                )
+            )
+            locked = {row[0] for row in self.env.cr.fetchall()}
+            events = events.filtered(lambda e: e.id in locked)
+        withdrawn = events.filtered(lambda e: e.move_id._collection_get_stop_reason())
+        if withdrawn:
+            withdrawn.sudo().write({"letter_delivery": "withdrawn"})
+            events -= withdrawn
+        if not events:
+            raise UserError(self.env._("No letter is waiting to be printed."))
+        events = events.sudo()
+        contents = []
+        for event in events:
+            letters = self.with_company(event.company_id)
+            name, content = letters._render_letter(event)
+            event.letter_attachment_id.write({"name": name, "raw": content})
+            event.letter_deadline = letters._get_letter_deadline(event)
+            contents.append(content)
+        now = fields.Datetime.now()
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": self.env._(
+                    "Collection letters %(date)s.pdf",
+                    date=fields.Datetime.to_string(now).replace(":", "-"),
+                ),
+                "raw": merge_pdf(contents),
+                "mimetype": "application/pdf",
+                "res_model": events._name,
+            }
+        )
+        events.write({"letter_printed_at": now})
+        events.move_id._message_log_batch(
+            bodies=dict.fromkeys(
+                events.move_id.ids,
+                self.env._(
+                    "Collection letter printed by %(user)s.", user=self.env.user.name
+                ),
+            )
+        )
+        return attachment

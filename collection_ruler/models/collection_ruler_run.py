@@ -1,0 +1,449 @@
+import logging
+import threading
+import time
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL, config
+
+from .collection_channel import Outcome, is_concurrency_error, is_transient_error
+
+_logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 200
+# The outcomes a run counts, per channel and in total.
+OUTCOMES = ("due", "done", "failed", "deferred", "skipped", "cancelled", "retried")
+
+
+class CollectionRulerRun(models.Model):
+    """One run of the collection engine: a cron call or a Run Now.
+
+    The run is a short pipeline, batch after batch of invoices:
+
+    1. ``_select_batch``: the due events of the next invoices, locked with
+       ``FOR UPDATE SKIP LOCKED`` so that two workers never take the same one;
+    2. ``_plan_batch``: the schedule brought up to date, then the catch-up
+       rule (``collection.ruler.event._plan``);
+    3. ``_execute_batch``: the events grouped by company and channel, each
+       group handed to its channel (``collection.channel.<code>``) in one call;
+    4. ``collection.ruler.event._apply_outcomes``: the outcomes written and
+       the chatter notes logged in bulk.
+
+    Batches commit outside tests; the run stops starting batches after its
+    time budget and triggers the cron again for the rest.
+    """
+
+    _name = "collection.ruler.run"
+    _description = "Collection Run"
+    _order = "id desc"
+
+    name = fields.Char(compute="_compute_name")
+    trigger = fields.Selection(
+        selection=[("cron", "Scheduled"), ("manual", "Run Now")],
+        required=True,
+        readonly=True,
+    )
+    user_id = fields.Many2one(
+        comodel_name="res.users", string="Started By", readonly=True
+    )
+    ruler_ids = fields.Many2many(
+        comodel_name="collection.ruler",
+        string="Rulers",
+        readonly=True,
+        help="The rulers Run Now was asked for; empty when the run served all.",
+    )
+    started_at = fields.Datetime(string="Started On", readonly=True)
+    ended_at = fields.Datetime(string="Ended On", readonly=True)
+    duration = fields.Float(string="Duration (s)", digits=(16, 1), readonly=True)
+    state = fields.Selection(
+        selection=[
+            ("running", "Running"),
+            ("done", "Done"),
+            ("continued", "Continued Later"),
+            ("failed", "Interrupted"),
+        ],
+        default="running",
+        required=True,
+        readonly=True,
+        help="Continued Later: the run used its time budget and triggered the "
+        "cron again for the rest. Interrupted: the run stopped on an error, "
+        "see the server log; what its committed batches did stays done.",
+    )
+    time_budget = fields.Float(
+        string="Time Budget (s)",
+        readonly=True,
+        help="Seconds after which the run starts no new batch; 0 means none.",
+    )
+    line_ids = fields.One2many(
+        comodel_name="collection.ruler.run.line",
+        inverse_name="run_id",
+        string="Channels",
+        readonly=True,
+    )
+    due_count = fields.Integer(string="Due", readonly=True)
+    done_count = fields.Integer(string="Done", readonly=True)
+    failed_count = fields.Integer(string="Failed", readonly=True)
+    deferred_count = fields.Integer(string="Deferred", readonly=True)
+    skipped_count = fields.Integer(string="Skipped", readonly=True)
+    cancelled_count = fields.Integer(string="Cancelled", readonly=True)
+    retried_count = fields.Integer(string="Retried", readonly=True)
+
+    @api.depends("started_at")
+    def _compute_name(self):
+        for run in self:
+            run.name = self.env._(
+                "Run %(number)s of %(date)s",
+                number=run.id or "",
+                date=fields.Datetime.to_string(run.started_at) or "",
+            )
+
+    # === Entry points === #
+
+    @api.model
+    def _cron_run(self):
+        """Entry point of the scheduled action: run everything due.
+
+        The cron's user may not be allowed in every company, while the run
+        serves all of them: it runs as superuser, each channel group in its
+        invoices' company.
+        """
+        run = self.sudo()._start("cron")
+        run._process()
+        self.env["collection.bureau.registration"].sudo()._cron_request_removals()
+        return run
+
+    @api.model
+    def _start(self, trigger, rulers=None):
+        """Create the run record, committed so that managers see it at once.
+
+        :param trigger: ``cron`` or ``manual``
+        :param rulers: collection.ruler records Run Now was asked for
+        :return: the collection.ruler.run record
+        """
+        values = {
+            "trigger": trigger,
+            "user_id": self.env.uid,
+            "started_at": fields.Datetime.now(),
+            "time_budget": self._get_time_budget() or 0,
+        }
+        if rulers:
+            values["ruler_ids"] = [(6, 0, rulers.ids)]
+        run = self.create(values)
+        self._commit_batch()
+        return run
+
+    # === Settings === #
+
+    @api.model
+    def _get_batch_size(self):
+        """Invoices per batch: ``collection_ruler.batch_size`` (default 200)."""
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("collection_ruler.batch_size")
+        )
+        try:
+            return max(int(value), 1) if value else DEFAULT_BATCH_SIZE
+        except ValueError:
+            return DEFAULT_BATCH_SIZE
+
+    @api.model
+    def _get_time_budget(self):
+        """Seconds a run may spend before leaving the rest to a new cron call.
+
+        ``collection_ruler.time_budget`` decides when set, 0 meaning no
+        budget. Otherwise it is half of the workers' real-time limit for crons
+        (``limit_time_real_cron``, else ``limit_time_real``), so that a slow
+        batch never gets the worker killed; no limit means no budget.
+
+        :return: a number of seconds, or None for no budget
+        """
+        value = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("collection_ruler.time_budget")
+        )
+        if value not in (None, False, ""):
+            try:
+                return max(int(value), 0) or None
+            except ValueError:
+                _logger.warning("Ignoring collection_ruler.time_budget=%r", value)
+        limit = config.get("limit_time_real_cron")
+        if limit is None or limit < 0:
+            limit = config.get("limit_time_real")
+        return limit / 2 if limit and limit > 0 else None
+
+    # === The pipeline === #
+
+    def _process(self, companies=None, batch_size=None):
+        """Run every due event, batch after batch, committing between them.
+
+        A crash loses at most the batch under way, which the next run redoes:
+        nothing is marked done without being produced, nothing twice.
+
+        :param companies: res.company records to serve (default: all)
+        :param int batch_size: invoices per batch (default: system parameter)
+        :return: Counter of the outcomes
+        """
+        self.ensure_one()
+        started = time.monotonic()
+        deadline = started + self.time_budget if self.time_budget else None
+        batch_size = batch_size or self._get_batch_size()
+        totals, by_channel, todays = Counter(), defaultdict(Counter), {}
+        after_move_id, processed, state = 0, 0, "done"
+        try:
+            while True:
+                batch, after_move_id = self._select_batch(
+                    companies, batch_size, after_move_id, todays
+                )
+                if batch is None:
+                    break
+                if batch:
+                    counts = self._process_batch(batch, todays, deadline)
+                    for channel, channel_counts in counts.items():
+                        by_channel[channel].update(channel_counts)
+                        totals.update(channel_counts)
+                    processed += len(batch)
+                    self._write_counters(totals, by_channel)
+                    self._notify_progress(processed, companies, todays)
+                self._commit_batch()
+                if deadline and time.monotonic() > deadline:
+                    state = "continued"
+                    self.env.ref(
+                        "collection_ruler.ir_cron_collection_ruler_run"
+                    )._trigger()
+                    break
+        except Exception:
+            if not _testing():
+                # Undo the batch under way, and say the run was interrupted.
+                self.env.cr.rollback()
+                self._finish("failed", totals, by_channel, started)
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            raise
+        self._finish(state, totals, by_channel, started)
+        _logger.info("Collection run %s: %s", self.id, dict(totals))
+        return totals
+
+    def _select_batch(self, companies, limit, after_move_id, todays):
+        """Lock the due events of the next ``limit`` invoices.
+
+        Raw SQL: the ORM can neither group the events by invoice nor lock
+        them with ``SKIP LOCKED``. An invoice another worker holds any due
+        event of is left to that worker. The date test is a day wide, since
+        no time zone is more than a day ahead of UTC, and each company's own
+        today is applied in Python.
+
+        :param int after_move_id: only invoices after this id (keyset paging)
+        :param dict todays: {company id: today}, filled as companies appear
+        :return: (events, last invoice id seen); events is None when nothing
+            is left, and may be empty when every invoice of the page is busy
+            or not due yet
+        """
+        conditions = [
+            SQL("state = 'scheduled'"),
+            SQL("scheduled_date <= %s", fields.Date.today() + timedelta(days=1)),
+            SQL("move_id > %s", after_move_id),
+        ]
+        if self.ruler_ids:
+            conditions.append(SQL("ruler_id IN %s", tuple(self.ruler_ids.ids)))
+        if companies:
+            conditions.append(SQL("company_id IN %s", tuple(companies.ids)))
+        Event = self.env["collection.ruler.event"]
+        Event.flush_model(["state", "scheduled_date", "move_id", "ruler_id"])
+        cr = self.env.cr
+        cr.execute(
+            SQL(
+                "SELECT move_id, company_id, array_agg(id), array_agg(scheduled_date)"
+                " FROM collection_ruler_event WHERE %s"
+                " GROUP BY move_id, company_id ORDER BY move_id LIMIT %s",
+                SQL(" AND ").join(conditions),
+                limit,
+            )
+        )
+        rows = cr.fetchall()
+        if not rows:
+            return None, after_move_id
+        new_companies = {row[1] for row in rows} - set(todays)
+        for company in self.env["res.company"].browse(new_companies):
+            todays[company.id] = company._collection_get_today()
+        due = {
+            move_id: [
+                event_id
+                for event_id, date in zip(ids, dates, strict=True)
+                if date <= todays[company_id]
+            ]
+            for move_id, company_id, ids, dates in rows
+        }
+        due_ids = [event_id for ids in due.values() for event_id in ids]
+        if not due_ids:
+            return Event, rows[-1][0]
+        cr.execute(
+            SQL(
+                "SELECT id, move_id FROM collection_ruler_event"
+                " WHERE id IN %s AND state = 'scheduled' FOR UPDATE SKIP LOCKED",
+                tuple(due_ids),
+            )
+        )
+        locked = defaultdict(list)
+        for event_id, move_id in cr.fetchall():
+            locked[move_id].append(event_id)
+        batch_ids = [
+            event_id
+            for move_id, ids in due.items()
+            if ids and len(locked[move_id]) == len(ids)
+            for event_id in ids
+        ]
+        return Event.browse(batch_ids), rows[-1][0]
+
+    def _process_batch(self, events, todays, deadline):
+        """Plan, execute and record one batch of due events.
+
+        :return: {channel: Counter of outcomes}
+        """
+        Event = self.env["collection.ruler.event"]
+        counts = defaultdict(Counter)
+        for event in events:
+            counts[event.channel]["due"] += 1
+        events = self._plan_batch(events, todays, counts)
+        to_run, skipped = Event._plan(events)
+        # Stages: the first event of every invoice, then the second... so that
+        # a step relying on an earlier one of the same run (a registration on
+        # its debit notice) finds it done.
+        stages = defaultdict(lambda: Event)
+        position = Counter()
+        for event in to_run:
+            stages[position[event.move_id.id]] |= event
+            position[event.move_id.id] += 1
+        outcomes = {}
+        for stage in sorted(stages):
+            stage_outcomes = self._execute_batch(stages[stage], deadline)
+            Event._apply_outcomes(stage_outcomes, counts)
+            outcomes.update(stage_outcomes)
+        Event._apply_skipped(skipped, outcomes, counts)
+        return counts
+
+    def _plan_batch(self, events, todays, counts):
+        """Bring the schedule of the batch's invoices up to date.
+
+        The ruler, the due date or the payment may have changed since the
+        events were planned: what is no longer due or collectible drops out.
+
+        :return: the events still scheduled and due
+        """
+        events.move_id._collection_sync_events()
+        for event in events.filtered(lambda e: e.state == "cancelled"):
+            counts[event.channel]["cancelled"] += 1
+        events.write({"run_id": self.id})
+        return events.filtered(
+            lambda e: e.state == "scheduled"
+            and e.scheduled_date <= todays[e.company_id.id]
+        )
+
+    def _execute_batch(self, events, deadline):
+        """Hand each company's events of each channel to their channel.
+
+        A channel whose batch fails as a whole is given its events one at a
+        time, so that only the events at fault fail.
+
+        :return: dict {event id: Outcome}
+        """
+        groups = defaultdict(lambda: self.env["collection.ruler.event"])
+        for event in events:
+            groups[event.company_id, event.channel] |= event
+        outcomes = {}
+        for (company, channel), group in groups.items():
+            group = group.with_company(company)
+            Channel = group._get_channel_model().with_company(company)
+            try:
+                with self.env.cr.savepoint():
+                    outcomes.update(Channel._execute_batch(group, deadline))
+            except Exception as error:
+                if is_concurrency_error(error):
+                    raise
+                _logger.info("Collection batch of %s failed", channel, exc_info=True)
+                for event in group:
+                    outcomes[event.id] = self._execute_one(Channel, event, deadline)
+        return outcomes
+
+    @api.model
+    def _execute_one(self, Channel, event, deadline):
+        """Run one event alone through its channel, in a savepoint."""
+        try:
+            with self.env.cr.savepoint():
+                return Channel._execute_batch(event, deadline).get(event.id)
+        except Exception as error:
+            if is_concurrency_error(error):
+                raise
+            if is_transient_error(error):
+                return Outcome.transient(str(error))
+            return Outcome.failed(Channel._get_failure_reason(error))
+
+    # === Bookkeeping === #
+
+    def _write_counters(self, totals, by_channel):
+        """Write the run's counters, in total and per channel."""
+        self.write({f"{outcome}_count": totals[outcome] for outcome in OUTCOMES})
+        lines = {line.channel: line for line in self.line_ids}
+        to_create = []
+        for channel, counts in by_channel.items():
+            values = {f"{outcome}_count": counts[outcome] for outcome in OUTCOMES}
+            if channel in lines:
+                lines[channel].write(values)
+            else:
+                to_create.append({"run_id": self.id, "channel": channel, **values})
+        if to_create:
+            self.env["collection.ruler.run.line"].create(to_create)
+
+    def _finish(self, state, totals, by_channel, started):
+        values = {
+            "state": state,
+            "ended_at": fields.Datetime.now(),
+            "duration": time.monotonic() - started,
+        }
+        values.update({f"{outcome}_count": totals[outcome] for outcome in OUTCOMES})
+        self.write(values)
+
+    def _notify_progress(self, processed, companies, todays):
+        """Report progress to the cron's progress record, when run by the cron."""
+        if not self.env.context.get("ir_cron_progress_id"):
+            return
+        remaining = self.env["collection.ruler.event"].search_count(
+            [("state", "=", "scheduled"), ("scheduled_date", "<=", fields.Date.today())]
+        )
+        self.env["ir.cron"]._notify_progress(done=processed, remaining=remaining)
+
+    @api.model
+    def _commit_batch(self):
+        """Commit a finished batch so a later crash cannot undo what was sent.
+
+        Tests run inside one transaction that they roll back, so no commit
+        happens there.
+        """
+        if _testing():
+            return
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    # === Actions === #
+
+    def action_view_events(self):
+        """Open the events this run handled, filtered on one outcome."""
+        self.ensure_one()
+        outcome = self.env.context.get("collection_outcome")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "collection_ruler.collection_ruler_event_action"
+        )
+        domain = [("run_id", "=", self.id)]
+        if outcome == "retried":
+            domain += [("state", "=", "scheduled"), ("retry_count", ">", 0)]
+        elif outcome == "deferred":
+            domain += [("state", "=", "scheduled"), ("deferred_until", "!=", False)]
+        elif outcome and outcome != "due":
+            domain.append(("state", "=", outcome))
+        action["domain"] = domain
+        action["context"] = {}
+        return action
+
+
+def _testing():
+    return getattr(threading.current_thread(), "testing", False)
