@@ -8,6 +8,7 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools.misc import format_date
+from odoo.tools.sql import drop_index
 
 _logger = logging.getLogger(__name__)
 
@@ -154,13 +155,15 @@ class CollectionRulerEvent(models.Model):
         return domain
 
     def init(self):
-        # The cron looks for due events with one search: a partial index on
-        # the scheduled ones keeps that search cheap however many events ran.
+        # The run looks for due events by date and invoice: a partial index
+        # on the scheduled ones keeps that search cheap however many events
+        # already ran. (An earlier version indexed the company first.)
+        drop_index(self._cr, "collection_ruler_event_due_index", self._table)
         tools.create_index(
             self._cr,
-            "collection_ruler_event_due_index",
+            "collection_ruler_event_scheduled_index",
             self._table,
-            ["company_id", "scheduled_date"],
+            ["scheduled_date", "move_id"],
             where="state = 'scheduled'",
         )
 
