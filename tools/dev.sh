@@ -62,7 +62,7 @@ find_odoo() {
 # What the project needs from the package registries
 # --------------------------------------------------------------------------
 ensure_python_deps() {
-    if ! (cd /tmp && "$PY" -c 'import pytest, pytest_odoo, phonenumbers' 2>/dev/null); then
+    if ! (cd /tmp && "$PY" -c 'import pytest, pytest_odoo, phonenumbers, odoo_test_helper' 2>/dev/null); then
         say "installing Python requirements"
         "$PY" -m pip install --quiet --disable-pip-version-check -r "$REPO/requirements-dev.txt" \
             || die "could not install $REPO/requirements-dev.txt"
