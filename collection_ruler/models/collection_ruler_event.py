@@ -61,7 +61,8 @@ class CollectionRulerEvent(models.Model):
     )
 
     # === Schedule and outcome === #
-    scheduled_date = fields.Date(required=True, index=True)
+    # Indexed by the partial index of ``init``, on the scheduled events only.
+    scheduled_date = fields.Date(required=True)
     executed_at = fields.Datetime(string="Executed On", readonly=True)
     state = fields.Selection(
         selection=[
@@ -159,6 +160,7 @@ class CollectionRulerEvent(models.Model):
         # on the scheduled ones keeps that search cheap however many events
         # already ran. (An earlier version indexed the company first.)
         drop_index(self._cr, "collection_ruler_event_due_index", self._table)
+        drop_index(self._cr, "collection_ruler_event__scheduled_date_index", self._table)
         tools.create_index(
             self._cr,
             "collection_ruler_event_scheduled_index",
