@@ -160,7 +160,9 @@ class CollectionRulerEvent(models.Model):
         # on the scheduled ones keeps that search cheap however many events
         # already ran. (An earlier version indexed the company first.)
         drop_index(self._cr, "collection_ruler_event_due_index", self._table)
-        drop_index(self._cr, "collection_ruler_event__scheduled_date_index", self._table)
+        drop_index(
+            self._cr, "collection_ruler_event__scheduled_date_index", self._table
+        )
         tools.create_index(
             self._cr,
             "collection_ruler_event_scheduled_index",
