@@ -101,16 +101,16 @@ class CollectionBureauRegistration(models.Model):
     debtor_name = fields.Char(required=True)
     debtor_vat = fields.Char(string="CPF/CNPJ", required=True)
     debtor_is_individual = fields.Boolean(string="Individual")
-    debtor_street = fields.Char(string="Debtor Street")
-    debtor_city = fields.Char(string="Debtor City")
-    debtor_state = fields.Char(string="Debtor State")
+    debtor_street = fields.Char()
+    debtor_city = fields.Char()
+    debtor_state = fields.Char()
     debtor_zip = fields.Char(string="Debtor ZIP")
-    debtor_country = fields.Char(string="Debtor Country")
+    debtor_country = fields.Char()
 
     # === The debt === #
     currency_id = fields.Many2one(comodel_name="res.currency", required=True)
     amount_original = fields.Monetary(string="Original Amount")
-    amount_due = fields.Monetary(string="Amount Due")
+    amount_due = fields.Monetary()
     due_date = fields.Date(required=True)
 
     # === Dates === #
@@ -121,7 +121,6 @@ class CollectionBureauRegistration(models.Model):
     registered_date = fields.Date(string="Registered On", tracking=True)
     removal_requested_date = fields.Date(string="Removal Requested On", tracking=True)
     removal_deadline = fields.Date(
-        string="Removal Deadline",
         help="Five business days after the payment (STJ, Sumula 548).",
     )
     removed_date = fields.Date(string="Removed On", tracking=True)

@@ -227,6 +227,18 @@ class CollectionChannel(models.AbstractModel):
         )
 
     @api.model
+    def _split_unreachable(self, events):
+        """Fail the events whose customer cannot be reached on this channel.
+
+        :return: ({event id: failed Outcome}, the reachable events)
+        """
+        outcomes = {
+            event_id: Outcome.failed(reason)
+            for event_id, reason in self._get_unreachable_reasons(events).items()
+        }
+        return outcomes, events.filtered(lambda e: e.id not in outcomes)
+
+    @api.model
     def _run_each(self, events, function):
         """Run ``function`` on each event in a savepoint of its own.
 

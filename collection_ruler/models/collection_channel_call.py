@@ -42,11 +42,7 @@ class CollectionChannelCall(models.AbstractModel):
 
     @api.model
     def _execute_batch(self, events, deadline=None):
-        outcomes = {
-            event_id: Outcome.failed(reason)
-            for event_id, reason in self._get_unreachable_reasons(events).items()
-        }
-        events = events.filtered(lambda e: e.id not in outcomes)
+        outcomes, events = self._split_unreachable(events)
         if not events:
             return outcomes
         default_type = self.env.ref("mail.mail_activity_data_call")

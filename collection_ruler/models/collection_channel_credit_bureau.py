@@ -61,11 +61,7 @@ class CollectionChannelCreditBureau(models.AbstractModel):
 
     @api.model
     def _execute_batch(self, events, deadline=None):
-        outcomes = {
-            event_id: Outcome.failed(reason)
-            for event_id, reason in self._get_unreachable_reasons(events).items()
-        }
-        events = events.filtered(lambda e: e.id not in outcomes)
+        outcomes, events = self._split_unreachable(events)
         outcomes.update(self._run_each(events, self._register_debtor))
         return outcomes
 
@@ -107,7 +103,8 @@ class CollectionChannelCreditBureau(models.AbstractModel):
                     "step before this one."
                 )
             )
-        delivered = [(n._get_letter_sent_date(), n) for n in notices]
+        Letter = self.env["collection.channel.letter"]
+        delivered = [(Letter._get_sent_date(n), n) for n in notices]
         delivered = sorted(
             ((d, n) for d, n in delivered if d), key=lambda pair: (pair[0], pair[1].id)
         )

@@ -88,11 +88,7 @@ class CollectionChannelEmail(models.AbstractModel):
         :return: dict {event id: Outcome}
         """
         attachment_ids = attachment_ids or {}
-        outcomes = {
-            event_id: Outcome.failed(reason)
-            for event_id, reason in self._get_unreachable_reasons(events).items()
-        }
-        events = events.filtered(lambda e: e.id not in outcomes)
+        outcomes, events = self._split_unreachable(events)
         if not events:
             return outcomes
         self._ensure_access_tokens(events.move_id)

@@ -206,6 +206,21 @@ class CollectionChannelLetter(models.AbstractModel):
         return name, content
 
     @api.model
+    def _get_sent_date(self, event):
+        """The date ``event``'s letter reached the customer: emailed or printed.
+
+        :return: a date, or False while it waits to be printed
+        """
+        if event.letter_delivery == "email":
+            sent_at = event.executed_at
+        else:
+            sent_at = event.letter_printed_at
+        if not sent_at:
+            return False
+        tz_self = self.with_context(tz=event.company_id.partner_id.tz or "UTC")
+        return fields.Date.context_today(tz_self, sent_at)
+
+    @api.model
     def _on_collection_stopped(self, events, reason):
         # Letters not mailed yet leave the print queue.
         events.filtered("letter_to_print").write({"letter_delivery": "withdrawn"})

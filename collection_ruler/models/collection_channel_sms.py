@@ -98,11 +98,7 @@ class CollectionChannelSms(models.AbstractModel):
 
     @api.model
     def _execute_batch(self, events, deadline=None):
-        outcomes = {
-            event_id: Outcome.failed(reason)
-            for event_id, reason in self._get_unreachable_reasons(events).items()
-        }
-        events = events.filtered(lambda e: e.id not in outcomes)
+        outcomes, events = self._split_unreachable(events)
         numbers = self._get_numbers(events)
         self.env["collection.channel.email"]._ensure_access_tokens(events.move_id)
         sms_values, bodies, sent = [], {}, self.env["collection.ruler.event"]

@@ -182,56 +182,6 @@ class CollectionRulerEvent(models.Model):
             raise UserError(self.env._("Events of one channel are expected."))
         return self.env[f"collection.channel.{channels.pop()}"]
 
-    @api.model
-    def _get_step_traits(self, steps):
-        """The traits of each step, as its channel declares them.
-
-        :return: dict {step: traits dict}
-        """
-        return {
-            step: self.env[f"collection.channel.{step.channel}"]._get_traits(step)
-            for step in steps
-        }
-
-    # ------------------------------------------------------------------
-    # Plan: the catch-up rule
-    # ------------------------------------------------------------------
-
-    @api.model
-    def _plan(self, events):
-        """Choose which due events of each invoice run, and which are skipped.
-
-        A late run sends only the latest due step of an invoice, so that the
-        customer does not get a burst of stale messages. Steps whose channel
-        says they are never skipped (legal steps) still run. A step "sent
-        alone when late" (a debit notice) goes out instead of a later
-        reminder, which would refer to a notice not received yet.
-
-        :param events: due, scheduled collection.ruler.event records
-        :return: (events to run, {skipped events: the event sent instead})
-        """
-        traits = self._get_step_traits(events.step_id)
-        by_move = defaultdict(lambda: self.browse())
-        for event in events:
-            by_move[event.move_id] |= event
-        to_run, skipped = self.browse(), {}
-        for move_events in by_move.values():
-            ordered = move_events.sorted(
-                lambda e: (e.scheduled_date, e.step_sequence, e.step_id.id)
-            )
-            latest, stale = ordered[-1], ordered[:-1]
-            kept = stale.filtered(lambda e: traits[e.step_id]["never_skipped"])
-            stale -= kept
-            alone = kept.filtered(lambda e: traits[e.step_id]["sent_alone_when_late"])
-            if alone and not traits[latest.step_id]["never_skipped"]:
-                stale |= latest
-                latest = alone[-1]
-                kept -= latest
-            if stale:
-                skipped[stale] = latest
-            to_run |= ordered.filtered(lambda e, run=kept | latest: e in run)
-        return to_run, skipped
-
     # ------------------------------------------------------------------
     # Record: outcomes written and notes logged in bulk
     # ------------------------------------------------------------------
@@ -446,22 +396,3 @@ class CollectionRulerEvent(models.Model):
             "url": f"/web/content/{attachment.id}?download=true",
             "target": "self",
         }
-
-    # ------------------------------------------------------------------
-    # Business methods
-    # ------------------------------------------------------------------
-
-    def _get_letter_sent_date(self):
-        """The date a letter reached the customer's hands: emailed or printed.
-
-        :return: a date, or False while it waits to be printed
-        """
-        self.ensure_one()
-        if self.letter_delivery == "email":
-            sent_at = self.executed_at
-        else:
-            sent_at = self.letter_printed_at
-        if not sent_at:
-            return False
-        tz_self = self.with_context(tz=self.company_id.partner_id.tz or "UTC")
-        return fields.Date.context_today(tz_self, sent_at)

@@ -306,7 +306,7 @@ class CollectionRulerRun(models.Model):
         for event in events:
             counts[event.channel]["due"] += 1
         events = self._plan_batch(events, todays, counts)
-        to_run, skipped = Event._plan(events)
+        to_run, skipped = self.env["collection.ruler.catchup"]._plan(events)
         # Stages: the first event of every invoice, then the second... so that
         # a step relying on an earlier one of the same run (a registration on
         # its debit notice) finds it done.
