@@ -206,7 +206,7 @@ class CollectionRulerRun(models.Model):
                         totals.update(channel_counts)
                     processed += len(batch)
                     self._write_counters(totals, by_channel)
-                    self._notify_progress(processed, companies, todays)
+                    self._notify_progress(processed)
                 self._commit_batch()
                 if deadline and time.monotonic() > deadline:
                     state = "continued"
@@ -404,7 +404,7 @@ class CollectionRulerRun(models.Model):
         values.update({f"{outcome}_count": totals[outcome] for outcome in OUTCOMES})
         self.write(values)
 
-    def _notify_progress(self, processed, companies, todays):
+    def _notify_progress(self, processed):
         """Report progress to the cron's progress record, when run by the cron."""
         if not self.env.context.get("ir_cron_progress_id"):
             return
