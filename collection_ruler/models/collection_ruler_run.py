@@ -4,6 +4,8 @@ import time
 from collections import Counter, defaultdict
 from datetime import timedelta
 
+from psycopg2 import errors
+
 from odoo import api, fields, models
 from odoo.tools import SQL, config
 
@@ -12,6 +14,8 @@ from .collection_channel import Outcome, is_concurrency_error, is_transient_erro
 _logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 200
+# Selections of one batch before a run gives up to the other workers.
+LOCK_ATTEMPTS = 3
 # The outcomes a run counts, per channel and in total.
 OUTCOMES = ("due", "done", "failed", "deferred", "skipped", "cancelled", "retried")
 
@@ -225,7 +229,7 @@ class CollectionRulerRun(models.Model):
         _logger.info("Collection run %s: %s", self.id, dict(totals))
         return totals
 
-    def _select_batch(self, companies, limit, after_move_id, todays):
+    def _select_batch(self, companies, limit, after_move_id, todays, attempt=1):
         """Lock the due events of the next ``limit`` invoices.
 
         Raw SQL: the ORM can neither group the events by invoice nor lock
@@ -233,6 +237,11 @@ class CollectionRulerRun(models.Model):
         event of is left to that worker. The date test is a day wide, since
         no time zone is more than a day ahead of UTC, and each company's own
         today is applied in Python.
+
+        Another worker may have run some of these events between this
+        transaction's snapshot and their lock, which PostgreSQL refuses.
+        Nothing of the batch has run yet, and the last one is committed: the
+        transaction starts again, and its new snapshot shows them done.
 
         :param int after_move_id: only invoices after this id (keyset paging)
         :param dict todays: {company id: today}, filled as companies appear
@@ -278,13 +287,23 @@ class CollectionRulerRun(models.Model):
         due_ids = [event_id for ids in due.values() for event_id in ids]
         if not due_ids:
             return Event, rows[-1][0]
-        cr.execute(
-            SQL(
-                "SELECT id, move_id FROM collection_ruler_event"
-                " WHERE id IN %s AND state = 'scheduled' FOR UPDATE SKIP LOCKED",
-                tuple(due_ids),
+        try:
+            cr.execute(
+                SQL(
+                    "SELECT id, move_id FROM collection_ruler_event"
+                    " WHERE id IN %s AND state = 'scheduled' FOR UPDATE SKIP LOCKED",
+                    tuple(due_ids),
+                ),
+                log_exceptions=False,
             )
-        )
+        except errors.SerializationFailure:
+            if _testing() or attempt >= LOCK_ATTEMPTS:
+                raise
+            _logger.info("Collection run %s: events changed by another worker", self.id)
+            cr.rollback()
+            return self._select_batch(
+                companies, limit, after_move_id, todays, attempt + 1
+            )
         locked = defaultdict(list)
         for event_id, move_id in cr.fetchall():
             locked[move_id].append(event_id)
@@ -384,16 +403,7 @@ class CollectionRulerRun(models.Model):
     def _write_counters(self, totals, by_channel):
         """Write the run's counters, in total and per channel."""
         self.write({f"{outcome}_count": totals[outcome] for outcome in OUTCOMES})
-        lines = {line.channel: line for line in self.line_ids}
-        to_create = []
-        for channel, counts in by_channel.items():
-            values = {f"{outcome}_count": counts[outcome] for outcome in OUTCOMES}
-            if channel in lines:
-                lines[channel].write(values)
-            else:
-                to_create.append({"run_id": self.id, "channel": channel, **values})
-        if to_create:
-            self.env["collection.ruler.run.line"].create(to_create)
+        self.env["collection.ruler.run.line"]._write_counters(self, by_channel)
 
     def _finish(self, state, totals, by_channel, started):
         values = {

@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .collection_ruler_run import OUTCOMES
 
 
 class CollectionRulerRunLine(models.Model):
@@ -37,3 +39,20 @@ class CollectionRulerRunLine(models.Model):
             "A run counts each channel once.",
         ),
     ]
+
+    @api.model
+    def _write_counters(self, run, by_channel):
+        """Write ``run``'s counters per channel, creating the missing lines.
+
+        :param dict by_channel: {channel: Counter of outcomes}
+        """
+        lines = {line.channel: line for line in run.line_ids}
+        to_create = []
+        for channel, counts in by_channel.items():
+            values = {f"{outcome}_count": counts[outcome] for outcome in OUTCOMES}
+            if channel in lines:
+                lines[channel].write(values)
+            else:
+                to_create.append({"run_id": run.id, "channel": channel, **values})
+        if to_create:
+            self.create(to_create)

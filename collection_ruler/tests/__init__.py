@@ -7,3 +7,4 @@ from . import test_i18n
 from . import test_charges
 from . import test_letters
 from . import test_bureau
+from . import test_concurrency
