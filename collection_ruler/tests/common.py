@@ -11,6 +11,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.tests import HttpCase
 from odoo.tools import SQL
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
@@ -192,15 +193,20 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
         self.env.invalidate_all()
         self.env.registry.clear_cache()
 
-    def _crash_between_invoices(self, step, make_invoice, count_outputs):
+    def _crash_between_invoices(self, step, make_invoice, count_outputs, prepare=None):
         """Crash a run after the side effects of a batch, before it commits.
 
         Two invoices a batch: the first batch commits, the second crashes once
         its channel produced its messages. PostgreSQL then rolls back that
         batch, and a new run resumes: every invoice gets exactly one output.
+
+        :param prepare: optional callable of the invoices, called before the
+            run that crashes (to run the steps that ``step`` builds on)
         """
         moves = [make_invoice(partner) for partner in (self.customer,) * 2]
         moves += [make_invoice(partner) for partner in (self.customer_2,) * 2]
+        if prepare:
+            prepare(moves)
         self.env["ir.config_parameter"].set_param("collection_ruler.batch_size", 2)
         Channel = type(self.env[f"collection.channel.{step.channel}"])
         original = Channel._execute_batch
@@ -279,3 +285,13 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
                 counts.append(self.cr.sql_log_count - before)
                 self.assertEqual(run.done_count, size)
         return (counts[1] - counts[0]) / 9
+
+
+class CollectionRulerHttpCommon(CollectionRulerCommon, HttpCase):
+    """For tests that render real PDFs (``force_report_rendering``).
+
+    wkhtmltopdf fetches the report's assets from Odoo over HTTP. Odoo
+    generates them on first use, inside the test's transaction; an HTTP
+    worker on a cursor of its own would wait for that transaction, which
+    waits for wkhtmltopdf. An ``HttpCase`` serves HTTP on the test cursor.
+    """

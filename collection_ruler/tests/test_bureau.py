@@ -82,6 +82,56 @@ class TestCreditBureau(CollectionLetterCommon):
             "to_register",
         )
 
+    def test_crash_between_two_registrations_of_a_batch(self):
+        self.when = day(35)
+        self.customer_2.write(
+            {
+                "vat": "11.444.777/0001-61",
+                "state_id": self.env.ref("base.state_br_rj").id,
+            }
+        )
+        ruler = self.env["collection.ruler"].create(
+            {
+                "name": "Notice, then the bureau",
+                "step_ids": [
+                    Command.create(
+                        {
+                            "name": "Notice",
+                            "offset_days": 5,
+                            "channel": "letter",
+                            "letter_send_email": True,
+                        }
+                    ),
+                    Command.create(
+                        {
+                            "name": "Bureau",
+                            "offset_days": 30,
+                            "channel": "credit_bureau",
+                        }
+                    ),
+                ],
+            }
+        )
+        bureau = ruler.step_ids.filtered(lambda step: step.channel == "credit_bureau")
+
+        def count_registrations(moves):
+            return self.Registration.search_count(
+                [("move_id", "in", [m.id for m in moves])]
+            )
+
+        def deliver_the_notices(moves):
+            self.assertEqual(self._run(day(5))["done"], 4)
+
+        with self.mock_mail_gateway():
+            self._crash_between_invoices(
+                bureau,
+                lambda partner: self._create_invoice(
+                    partner=partner, collection_ruler_id=ruler.id
+                ),
+                count_registrations,
+                prepare=deliver_the_notices,
+            )
+
     def test_registration_after_the_notice_period(self):
         """Debit notice at D+5, registration at D+35: the RJ period has run."""
         move = self._create_invoice()

@@ -8,7 +8,7 @@ from odoo.modules.module import get_module_path
 from odoo.tests import tagged
 from odoo.tools import config, mute_logger
 
-from .common import DUE_DATE, CollectionRulerCommon, day
+from .common import DUE_DATE, CollectionRulerCommon, CollectionRulerHttpCommon, day
 
 EVENT_LOGGER = "odoo.addons.collection_ruler.models.collection_ruler_event"
 RUN_LOGGER = "odoo.addons.collection_ruler.models.collection_ruler_run"
@@ -201,28 +201,6 @@ class TestCollectionCron(CollectionRulerCommon):
         self.assertEqual(self._events(good)[self.step_due].state, "done")
         self.assertEqual(len(self._mails_to(self.customer)), 1)
 
-    def test_attach_invoice_pdf(self):
-        self.step_due.attach_invoice = True
-        move = self._create_invoice()
-        real_pdf = self.env["ir.actions.report"].get_wkhtmltopdf_state() == "ok"
-        # Debian's wkhtmltopdf warns that it ignores header switches: expected.
-        with (
-            self.mock_mail_gateway(),
-            freeze_time(day(0)),
-            mute_logger("odoo.addons.base.models.ir_actions_report"),
-        ):
-            # Odoo renders reports as HTML under test unless told otherwise.
-            self._run(day(0), force_report_rendering=real_pdf)
-        mail = self._mails_to(self.customer)
-        self.assertEqual(
-            mail.attachment_ids.mapped("name"), [move._get_invoice_report_filename()]
-        )
-        content = mail.attachment_ids.raw
-        if real_pdf:
-            self.assertTrue(content.startswith(b"%PDF"), "a real PDF")
-        else:
-            self.assertIn(move.name.encode(), content, "the invoice rendered as HTML")
-
     def test_cron_record_runs(self):
         move = self._create_invoice()
         self.assertEqual(self.cron.model_id.model, "collection.ruler.run")
@@ -385,3 +363,28 @@ class TestCollectionRunLimits(CollectionRulerCommon):
             ["email", "email", "call", "sms"],
         )
         self.assertEqual(self._events(move)[debit].state, "cancelled")
+
+
+@tagged("post_install", "-at_install")
+class TestCollectionCronPdf(CollectionRulerHttpCommon):
+    def test_attach_invoice_pdf(self):
+        self.step_due.attach_invoice = True
+        move = self._create_invoice()
+        real_pdf = self.env["ir.actions.report"].get_wkhtmltopdf_state() == "ok"
+        # Debian's wkhtmltopdf warns that it ignores header switches: expected.
+        with (
+            self.mock_mail_gateway(),
+            freeze_time(day(0)),
+            mute_logger("odoo.addons.base.models.ir_actions_report"),
+        ):
+            # Odoo renders reports as HTML under test unless told otherwise.
+            self._run(day(0), force_report_rendering=real_pdf)
+        mail = self._mails_to(self.customer)
+        self.assertEqual(
+            mail.attachment_ids.mapped("name"), [move._get_invoice_report_filename()]
+        )
+        content = mail.attachment_ids.raw
+        if real_pdf:
+            self.assertTrue(content.startswith(b"%PDF"), "a real PDF")
+        else:
+            self.assertIn(move.name.encode(), content, "the invoice rendered as HTML")

@@ -5,13 +5,14 @@ from datetime import timedelta
 import lxml.html
 from freezegun import freeze_time
 
+from odoo import Command
 from odoo.api import call_kw
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 from odoo.tools.pdf import PdfFileReader
 
-from .common import DUE_DATE, CollectionRulerCommon, day
+from .common import DUE_DATE, CollectionRulerHttpCommon, day
 
 LETTER_TYPES = ("debit_notice", "nej_light", "nej_moderate", "nej_heavy")
 
@@ -20,7 +21,7 @@ def page_count(content):
     return PdfFileReader(io.BytesIO(content)).getNumPages()
 
 
-class CollectionLetterCommon(CollectionRulerCommon):
+class CollectionLetterCommon(CollectionRulerHttpCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -278,6 +279,43 @@ class TestLetterStep(CollectionLetterCommon):
         self.assertEqual((letter.res_model, letter.res_id), ("account.move", move.id))
         self.assertTrue(letter.raw.startswith(b"%PDF"))
         self.assertIn(letter, event.message_id.attachment_ids)
+
+    def test_crash_between_two_letters_of_a_batch(self):
+        self.when = day(5)
+        self.customer_2.vat = "11.444.777/0001-61"
+        ruler = self.env["collection.ruler"].create(
+            {
+                "name": "Debit notice only",
+                "step_ids": [
+                    Command.create(
+                        {
+                            "name": "Notice",
+                            "offset_days": 5,
+                            "channel": "letter",
+                            "letter_send_email": True,
+                        }
+                    )
+                ],
+            }
+        )
+
+        def count_emailed_letters(moves):
+            return self.env["mail.mail"].search_count(
+                [
+                    ("model", "=", "account.move"),
+                    ("res_id", "in", [m.id for m in moves]),
+                    ("attachment_ids", "!=", False),
+                ]
+            )
+
+        with self.mock_mail_gateway():
+            self._crash_between_invoices(
+                ruler.step_ids,
+                lambda partner: self._create_invoice(
+                    partner=partner, collection_ruler_id=ruler.id
+                ),
+                count_emailed_letters,
+            )
 
     def test_letters_without_email_wait_to_be_printed(self):
         self.customer.email = False
