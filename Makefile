@@ -1,11 +1,15 @@
-# The two commands of this repository; see README.md.
-.PHONY: demo test bench
+# The two commands of this repository; see README.md. `make lint` runs only
+# the linters that `make test` runs first.
+.PHONY: demo test lint bench
 
 demo:
 	bash tools/dev.sh demo
 
 test:
 	bash tools/dev.sh test
+
+lint:
+	bash tools/dev.sh lint
 
 bench:
 	bash tools/dev.sh bench

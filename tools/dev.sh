@@ -2,8 +2,24 @@
 # Developer commands of the collection_ruler repository.
 #
 #   tools/dev.sh demo    install what is needed, create a demo database, serve Odoo
-#   tools/dev.sh test    run the test suite on a throwaway database
+#   tools/dev.sh test    lint, then run the tests on throwaway databases
+#   tools/dev.sh lint    only the linters: ruff and pylint-odoo's mandatory checks
 #   tools/dev.sh bench   time the collection run on a throwaway database
+#
+# `test` runs, in this order, and fails if any step fails:
+#   1. lint: ruff check, ruff format --check, pylint-odoo's mandatory checks,
+#      and collection_ruler/README.rst up to date with readme/*.md;
+#   2. install collection_ruler and l10n_br on a throwaway database;
+#   3. the module's tests through Odoo's own test runner (on a copy);
+#   4. Odoo's own tests of what the module hooks into (on another copy); the
+#      ones that fail are re-run on a database without the module, and only
+#      those that pass there fail the step;
+#   5. a scan of the Odoo logs for warnings and errors of this module;
+#   6. the module's tests through pytest-odoo, last, so that pytest's summary
+#      line closes the output (CI reads it).
+# Logs go to .local/log/ (TEST_LOG_DIR to change it); step timings are
+# printed before pytest runs and written to timings.txt there. While working
+# on one test, TEST_SKIP=lint,odoo,core leaves those steps out (CI never does).
 #
 # Odoo 18 is found as an importable `odoo` package, or as the source tree named
 # by ODOO_SRC. This script never downloads or builds Odoo.
@@ -61,8 +77,26 @@ find_odoo() {
 # --------------------------------------------------------------------------
 # What the project needs from the package registries
 # --------------------------------------------------------------------------
+python_deps_ok() {
+    # Everything in requirements-dev.txt importable, at the pinned version
+    # where a line pins one (the linters: their findings depend on it).
+    (cd /tmp && "$PY" - "$REPO/requirements-dev.txt" <<'EOF'
+import re
+import sys
+from importlib.metadata import version
+
+import odoo_test_helper, phonenumbers, pylint_odoo, pytest, pytest_odoo, ruff  # noqa
+
+for line in open(sys.argv[1]):
+    match = re.match(r"\s*([A-Za-z0-9_.-]+)\s*(==\s*(\S+))?", line.split("#")[0])
+    if match and match[3] and version(match[1]) != match[3]:
+        sys.exit(1)
+EOF
+    ) >/dev/null 2>&1
+}
+
 ensure_python_deps() {
-    if ! (cd /tmp && "$PY" -c 'import pytest, pytest_odoo, phonenumbers, odoo_test_helper' 2>/dev/null); then
+    if ! python_deps_ok; then
         say "installing Python requirements"
         "$PY" -m pip install --quiet --disable-pip-version-check -r "$REPO/requirements-dev.txt" \
             || die "could not install $REPO/requirements-dev.txt"
@@ -184,14 +218,39 @@ odoo() {
     (cd "$REPO" && "$PY" -m odoo "$@")
 }
 
-drop_db() {
-    # $1: database name
+pg_client() {
+    # $1: a PostgreSQL client (dropdb, createdb...), then its arguments.
+    # -w: never wait for a password on the terminal.
+    local client="$1"
+    shift
     if [ -n "${PRIVATE_CLUSTER:-}" ]; then
-        dropdb --if-exists -h "$PGHOST" -p "$PGPORT" "$1" 2>/dev/null || true
+        "$client" -w -h "$PGHOST" -p "$PGPORT" "$@"
     else
-        PGPASSWORD="$DB_PASSWORD" dropdb --if-exists -h "$PGHOST" -p "$PGPORT" -U "$DB_USER" "$1" \
-            2>/dev/null || true
+        PGPASSWORD="$DB_PASSWORD" "$client" -w -h "$PGHOST" -p "$PGPORT" -U "$DB_USER" "$@"
     fi
+}
+
+drop_db() {
+    # $1: database name. Its filestore goes too. --force (PostgreSQL 13+)
+    # ends the sessions of a test run that was stopped.
+    pg_client dropdb --if-exists --force "$1" 2>/dev/null \
+        || pg_client dropdb --if-exists "$1" 2>/dev/null || true
+    rm -rf "${LOCAL:?}/data/filestore/$1"
+}
+
+copy_db() {
+    # $1: template database, $2: new database. Much faster than installing
+    # again; the filestore is copied as Odoo's own duplicate does.
+    local store="$LOCAL/data/filestore"
+    drop_db "$2"
+    pg_client createdb -T "$1" "$2" || return 1
+    if [ -d "$store/$1" ]; then
+        cp -a "$store/$1" "$store/$2"
+    fi
+}
+
+free_port() {
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])'
 }
 
 setup() {
@@ -199,6 +258,279 @@ setup() {
     ensure_python_deps
     ensure_apt_package wkhtmltopdf wkhtmltopdf
     ensure_postgres
+}
+
+# --------------------------------------------------------------------------
+# Linters
+# --------------------------------------------------------------------------
+# ruff with the settings of pyproject.toml, and pylint-odoo with OCA's
+# mandatory checks (.pylintrc-mandatory). Both at the versions that OCA's
+# template pins for Odoo 18.0 (requirements-dev.txt).
+LINT_PATHS=(collection_ruler)
+RUFF_PATHS=(collection_ruler tools conftest.py setup.py)
+
+run_lint() {
+    # Runs every linter even when one fails; returns non-zero if any found
+    # something, and adds one line per linter to STEP_REPORT.
+    local status=0 t0 rc
+    export RUFF_CACHE_DIR="$LOCAL/ruff-cache"
+    t0="$(date +%s)"
+    say "lint: ruff check ${RUFF_PATHS[*]}"
+    rc=0
+    (cd "$REPO" && "$PY" -m ruff check --no-fix --output-format=concise "${RUFF_PATHS[@]}") || rc=$?
+    step_done "lint: ruff check" "$t0" "$(ok_or_failed "$rc")"
+    [ "$rc" = 0 ] || status=1
+
+    t0="$(date +%s)"
+    say "lint: ruff format --check ${RUFF_PATHS[*]}"
+    rc=0
+    (cd "$REPO" && "$PY" -m ruff format --check "${RUFF_PATHS[@]}") || rc=$?
+    step_done "lint: ruff format --check" "$t0" "$(ok_or_failed "$rc")"
+    [ "$rc" = 0 ] || status=1
+
+    t0="$(date +%s)"
+    say "lint: pylint-odoo, OCA's mandatory checks (.pylintrc-mandatory)"
+    rc=0
+    (cd "$REPO" && "$PY" -m pylint --rcfile="$REPO/.pylintrc-mandatory" "${LINT_PATHS[@]}") || rc=$?
+    if [ "$rc" = 0 ]; then
+        echo "pylint-odoo: no finding"
+    fi
+    step_done "lint: pylint-odoo mandatory" "$t0" "$(ok_or_failed "$rc")"
+    [ "$rc" = 0 ] || status=1
+
+    t0="$(date +%s)"
+    say "lint: collection_ruler/README.rst generated from readme/*.md"
+    rc=0
+    (cd /tmp && "$PY" "$REPO/tools/gen_readme.py" --check) || rc=$?
+    step_done "lint: README.rst up to date" "$t0" "$(ok_or_failed "$rc")"
+    [ "$rc" = 0 ] || status=1
+    return "$status"
+}
+
+# --------------------------------------------------------------------------
+# Test steps
+# --------------------------------------------------------------------------
+# Installed beside the module in the test database: Brazil's localization, so
+# that the letters' Pix codes are tested through Odoo's own EMV QR support.
+TEST_EXTRA_MODULES="l10n_br"
+
+# Odoo's own tests of the paths that collection_ruler hooks into: posting and
+# writing invoices (its write override and stored computes), registering
+# payments and reconciling (its _invoice_paid_hook), sending invoices, the
+# portal invoice, and SMS. Only post_install tests are run (-at_install is
+# added): an at_install test runs while the registry holds only the modules
+# loaded before its own, so it never runs collection_ruler's code, and on a
+# database with account installed sms's at_install tests fail anyway (the
+# NOT NULL columns account adds to res_partner).
+CORE_TEST_TAGS="${COLLECTION_RULER_CORE_TESTS:-/account/tests/test_account_move_out_invoice.py,\
+/account/tests/test_account_payment_register.py,\
+/account/tests/test_account_move_reconcile.py,\
+/account/tests/test_account_move_send.py,\
+/account/tests/test_portal_invoice.py,\
+/sms}"
+
+STEP_REPORT=()
+
+step_done() {
+    # $1: step, $2: its start (date +%s), $3: its result, in words
+    STEP_REPORT+=("$(printf '%-30s %5ss  %s' "$1" "$(($(date +%s) - $2))" "$3")")
+}
+
+ok_or_failed() {
+    # $1: an exit status
+    if [ "$1" = 0 ]; then echo ok; else echo "FAILED (exit $1)"; fi
+}
+
+log_tool() {
+    "$PY" "$REPO/tools/odoo_test_log.py" "$@"
+}
+
+# Odoo's runner logs a line at least every few seconds (each test starts with
+# one); this long a silence means a test hangs.
+ODOO_TEST_IDLE_TIMEOUT="${ODOO_TEST_IDLE_TIMEOUT:-120}"
+
+odoo_test_run() {
+    # $1: database, $2: log file, $3: --test-tags. Odoo 18 runs the
+    # post_install tests of every installed module after loading the
+    # registry, so no -u is needed (and none is wanted: it would reload the
+    # module's data first); the tags select the tests.
+    # A run that hangs is stopped, after Odoo has dumped the stacks of its
+    # threads into the log (SIGQUIT), and HUNG names the test.
+    local log="$2" pid idle
+    HUNG=""
+    : >"$log"
+    (cd "$REPO" && exec "$PY" -m odoo -c "$LOCAL/test-odoo.conf" -d "$1" --test-tags "$3" \
+        --stop-after-init --log-level=info --logfile="$log") &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 5
+        idle=$(($(date +%s) - $(stat -c %Y "$log")))
+        if [ "$idle" -ge "$ODOO_TEST_IDLE_TIMEOUT" ]; then
+            HUNG="$(grep -o ': Starting [^ ]*' "$log" | tail -n 1 | cut -c12-)"
+            HUNG="${HUNG:-the run}"
+            echo "collection_ruler: Odoo's runner logged nothing for ${idle}s: $HUNG hangs;" \
+                "the stacks of its threads are at the end of $log" >&2
+            kill -QUIT "$pid" 2>/dev/null || true
+            sleep 5
+            kill -TERM "$pid" 2>/dev/null || true
+            sleep 10
+            kill -KILL "$pid" 2>/dev/null || true
+            break
+        fi
+    done
+    # (stderr: not bash's "Killed" notice; Odoo itself logs to the file.)
+    wait "$pid" 2>/dev/null
+}
+
+hung_result() {
+    # The step result of a run that odoo_test_run stopped.
+    echo "FAILED: $HUNG hangs (nothing logged for ${ODOO_TEST_IDLE_TIMEOUT}s)"
+}
+
+odoo_test_counts() {
+    # $1: log. Sets RAN, FAILED and ERRORS from the runner's summary line;
+    # fails when there is none (Odoo stopped before or while running tests).
+    local counts
+    counts="$(log_tool summary "$1")" || return 1
+    read -r RAN FAILED ERRORS <<<"$counts"
+}
+
+indent() {
+    # stdin: one test spec a line
+    sed 's/^/        /'
+}
+
+skipped() {
+    # $1: a step of `test` that TEST_SKIP may name
+    [[ ",${TEST_SKIP:-}," == *",$1,"* ]]
+}
+
+drop_test_dbs() {
+    local d
+    for d in "${TEST_DBS[@]}"; do
+        drop_db "$d"
+    done
+}
+
+run_module_odoo_tests() {
+    # $1: log, $2: database with the module. The module's tests through
+    # Odoo's own runner; zero tests run is a failure.
+    local log="$1" db="$2" rc=0 started
+    say "the module's tests through Odoo's test runner (--test-tags /collection_ruler; log: $log)"
+    odoo_test_run "$db" "$log" "/collection_ruler" || rc=$?
+    if [ -n "$HUNG" ]; then
+        STEP_RESULT="$(hung_result)"
+        return 1
+    fi
+    if ! odoo_test_counts "$log"; then
+        tail -n 40 "$log" >&2
+        STEP_RESULT="FAILED: Odoo stopped before running the tests (exit $rc, see $log)"
+        return 1
+    fi
+    started="$(log_tool started "$log" collection_ruler)"
+    STEP_RESULT="$started tests, $FAILED failed, $ERRORS errors"
+    if [ "$started" = 0 ] || [ "$RAN" = 0 ]; then
+        STEP_RESULT="FAILED: no test of collection_ruler ran (see $log)"
+        echo "collection_ruler: $STEP_RESULT" >&2
+        return 1
+    fi
+    echo "Odoo's runner: $STEP_RESULT"
+    if [ "$FAILED" != 0 ] || [ "$ERRORS" != 0 ] || [ "$rc" != 0 ]; then
+        echo "collection_ruler: these tests fail under Odoo's runner (see $log):" >&2
+        log_tool failures "$log" | indent >&2
+        STEP_RESULT="FAILED: $STEP_RESULT"
+        return 1
+    fi
+}
+
+run_core_tests() {
+    # $1: log, $2: database with the module. Odoo's own tests of the paths
+    # the module hooks into. Returns 2 when some fail, with their specs in
+    # BASELINE_SPECS for baseline_core_tests.
+    local log="$1" db="$2" rc=0 specs
+    say "Odoo's own tests of what the module hooks into (account, sms; log: $log)"
+    odoo_test_run "$db" "$log" "$CORE_TEST_TAGS,-at_install" || rc=$?
+    if [ -n "$HUNG" ]; then
+        STEP_RESULT="$(hung_result)"
+        return 1
+    fi
+    if ! odoo_test_counts "$log"; then
+        tail -n 40 "$log" >&2
+        STEP_RESULT="FAILED: Odoo stopped before running the tests (exit $rc, see $log)"
+        return 1
+    fi
+    if [ "$RAN" = 0 ]; then
+        STEP_RESULT="FAILED: no core test ran (see $log)"
+        echo "collection_ruler: $STEP_RESULT" >&2
+        return 1
+    fi
+    STEP_RESULT="$RAN tests, $FAILED failed, $ERRORS errors"
+    echo "core tests with collection_ruler installed: $STEP_RESULT"
+    if [ "$FAILED" = 0 ] && [ "$ERRORS" = 0 ] && [ "$rc" = 0 ]; then
+        return 0
+    fi
+    specs="$(log_tool failures "$log")"
+    if [ -z "$specs" ]; then
+        STEP_RESULT="FAILED: $STEP_RESULT, which the log does not name (see $log)"
+        echo "collection_ruler: $STEP_RESULT" >&2
+        return 1
+    fi
+    echo "these core tests fail with collection_ruler installed:"
+    echo "$specs" | indent
+    BASELINE_SPECS="$specs"
+    return 2
+}
+
+baseline_core_tests() {
+    # $1: log of the core tests, $2: baseline database, $3: its install log,
+    # $4: its test log. Re-runs the core tests that failed with the module,
+    # on a fresh database with the module's dependencies and
+    # TEST_EXTRA_MODULES only; fails for those that pass there.
+    local core_log="$1" db="$2" install_log="$3" log="$4" deps rc=0 broken
+    deps="$(cd /tmp && "$PY" -c 'import ast, sys
+print(",".join(ast.literal_eval(open(sys.argv[1]).read())["depends"]))' \
+        "$REPO/collection_ruler/__manifest__.py")"
+    say "re-running them on database $db with $deps,$TEST_EXTRA_MODULES and without collection_ruler"
+    drop_db "$db"
+    : >"$install_log"
+    if ! odoo -c "$LOCAL/test-odoo.conf" -d "$db" -i "$deps,$TEST_EXTRA_MODULES" \
+        --without-demo=all --stop-after-init --log-level=info --logfile="$install_log"; then
+        tail -n 40 "$install_log" >&2
+        STEP_RESULT="FAILED: could not create the database without the module (see $install_log)"
+        return 1
+    fi
+    odoo_test_run "$db" "$log" "$(echo "$BASELINE_SPECS" | paste -sd, -),-at_install" || rc=$?
+    if [ -n "$HUNG" ]; then
+        STEP_RESULT="$(hung_result)"
+        return 1
+    fi
+    if ! odoo_test_counts "$log" || [ "$RAN" = 0 ]; then
+        tail -n 40 "$log" >&2
+        STEP_RESULT="FAILED: the re-run without the module ran no test (exit $rc, see $log)"
+        return 1
+    fi
+    local same
+    broken="$(log_tool blame "$core_log" "$log")"
+    same="$(log_tool failures "$log")"
+    if [ -n "$same" ]; then
+        echo "these fail without collection_ruler too, so they are not held against it:"
+        echo "$same" | indent
+    fi
+    if [ -n "$broken" ]; then
+        echo "collection_ruler: these core tests pass without collection_ruler and FAIL with it:" >&2
+        echo "$broken" | indent >&2
+        STEP_RESULT="FAILED: $(echo "$broken" | wc -l) core tests broken by collection_ruler"
+        return 1
+    fi
+    STEP_RESULT="ok: they fail without the module too"
+}
+
+scan_logs() {
+    # $@: Odoo logs. Prints the warnings and errors that this module logged;
+    # the failures of its tests are left out: their step reports them.
+    grep -hE ' (WARNING|ERROR|CRITICAL) ' "$@" 2>/dev/null \
+        | grep -i 'collection_ruler' \
+        | grep -vE ' odoo\.addons\.collection_ruler\.tests\.[[:alnum:]_.]+: (FAIL|ERROR): ' || true
 }
 
 # --------------------------------------------------------------------------
@@ -229,33 +561,128 @@ cmd_demo() {
     odoo -c "$conf" -d "$db" --db-filter "^$db\$" --http-interface 0.0.0.0
 }
 
+cmd_lint() {
+    ensure_python_deps
+    local status=0
+    run_lint || status=$?
+    printf '    %s\n' "${STEP_REPORT[@]}"
+    return "$status"
+}
+
 cmd_test() {
     setup
-    local db="crtest_$$" logdir="$LOCAL/log"
+    local db="crtest_$$" logdir="${TEST_LOG_DIR:-$LOCAL/log}"
+    local odoo_db="crtest_$$_odoo" core_db="crtest_$$_core" base_db="crtest_$$_base"
     mkdir -p "$logdir"
     local install_log="$logdir/install.log" test_log="$logdir/test.log"
+    local odoo_log="$logdir/odoo-tests.log" core_log="$logdir/core-tests.log"
+    local base_install_log="$logdir/core-baseline-install.log" base_log="$logdir/core-baseline.log"
+    local timings="$logdir/timings.txt"
+    rm -f "$base_install_log" "$base_log"
     : >"$install_log"
     : >"$test_log"
+    # A port of this run's own: the tests serve HTTP, and another Odoo (a
+    # demo, someone else's test run) may hold the usual one.
+    HTTP_PORT="${TEST_HTTP_PORT:-$(free_port)}"
     write_config "$LOCAL/test-install.conf" "$install_log"
     write_config "$LOCAL/test.conf" "$test_log"
-    trap 'drop_db "'"$db"'"' EXIT
+    write_config "$LOCAL/test-odoo.conf" ""
+    TEST_DBS=("$db" "$odoo_db" "$core_db" "$base_db")
+    trap drop_test_dbs EXIT
     drop_db "$db"
-    # Brazil's localization comes along so that the letters' Pix codes are
-    # tested through Odoo's own EMV QR support.
-    say "creating database $db and installing collection_ruler and l10n_br (no demo data)"
-    odoo -c "$LOCAL/test-install.conf" -d "$db" -i collection_ruler,l10n_br \
+    local status=0 failed_steps="" t0 t_all
+    t_all="$(date +%s)"
+
+    # 1. Lint first: it is quick, and its findings are worth reading first.
+    if ! skipped lint; then
+        run_lint || { status=1; failed_steps+=" lint"; }
+    fi
+
+    # 2. One install; the Odoo runner steps work on copies of it.
+    t0="$(date +%s)"
+    say "creating database $db and installing collection_ruler and $TEST_EXTRA_MODULES (no demo data)"
+    odoo -c "$LOCAL/test-install.conf" -d "$db" -i "collection_ruler,$TEST_EXTRA_MODULES" \
         --without-demo=all --stop-after-init --log-level=info \
         || { tail -n 40 "$install_log"; die "could not install collection_ruler"; }
-    say "running the tests"
-    local status=0
+    step_done "install" "$t0" ok
+
+    # 3. The module's tests through Odoo's own runner.
+    : >"$odoo_log"
+    if ! skipped odoo; then
+        t0="$(date +%s)"
+        STEP_RESULT=""
+        if copy_db "$db" "$odoo_db"; then
+            run_module_odoo_tests "$odoo_log" "$odoo_db" || { status=1; failed_steps+=" odoo-runner"; }
+        else
+            STEP_RESULT="FAILED: could not copy $db"
+            status=1
+            failed_steps+=" odoo-runner"
+        fi
+        drop_db "$odoo_db"
+        step_done "module tests (Odoo runner)" "$t0" "${STEP_RESULT:-FAILED}"
+    fi
+
+    # 4. Odoo's own tests, with the module installed; their failures checked
+    # without it.
+    : >"$core_log"
+    if ! skipped core; then
+        t0="$(date +%s)"
+        STEP_RESULT=""
+        BASELINE_SPECS=""
+        local rc=0
+        if copy_db "$db" "$core_db"; then
+            run_core_tests "$core_log" "$core_db" || rc=$?
+        else
+            STEP_RESULT="FAILED: could not copy $db"
+            rc=1
+        fi
+        drop_db "$core_db"
+        step_done "core tests, module installed" "$t0" "${STEP_RESULT:-FAILED}"
+        if [ "$rc" = 2 ]; then
+            t0="$(date +%s)"
+            rc=0
+            baseline_core_tests "$core_log" "$base_db" "$base_install_log" "$base_log" || rc=$?
+            drop_db "$base_db"
+            step_done "core failures, without module" "$t0" "${STEP_RESULT:-FAILED}"
+        fi
+        [ "$rc" = 0 ] || { status=1; failed_steps+=" core-tests"; }
+    fi
+
+    # 5. The module must log no warning or error of its own while installing
+    # or under test; tests mute the ones they cause on purpose. pytest's log
+    # is scanned after it ran.
+    local problems
+    problems="$(scan_logs "$install_log" "$odoo_log" "$core_log")"
+    if [ -n "$problems" ]; then
+        echo "collection_ruler: the Odoo logs have warnings or errors from this module:" >&2
+        echo "$problems" >&2
+        status=1
+        failed_steps+=" log-scan"
+        STEP_REPORT+=("$(printf '%-30s %5s   %s' "log scan" "" "FAILED")")
+    fi
+
+    {
+        say "steps before pytest (logs in $logdir):"
+        printf '    %s\n' "${STEP_REPORT[@]}"
+        if [ "$status" != 0 ]; then
+            echo "collection_ruler: failed so far:$failed_steps; pytest runs all the same, and make test fails whatever pytest says"
+        fi
+    } | tee "$timings"
+
+    # 6. pytest last: CI reads its summary line at the end of the output.
+    t0="$(date +%s)"
+    say "running the tests with pytest"
+    local pytest_status=0
     (cd "$REPO" && "$PY" -m pytest -p no:cacheprovider \
         --odoo-config="$LOCAL/test.conf" --odoo-database="$db" --odoo-http \
-        --odoo-log-level=info "$@" collection_ruler/tests) || status=$?
-    # The module must log no warning or error of its own while installing or
-    # under test; tests mute the ones they cause on purpose.
-    local problems
-    problems="$(grep -hE ' (WARNING|ERROR|CRITICAL) ' "$install_log" "$test_log" \
-        | grep -i 'collection_ruler' || true)"
+        --odoo-log-level=info "$@" collection_ruler/tests) || pytest_status=$?
+    {
+        step_done "pytest" "$t0" "$(ok_or_failed "$pytest_status")"
+        printf '    %s\n' "${STEP_REPORT[-1]}"
+        printf '    %-30s %5ss\n' "total" "$(($(date +%s) - t_all))"
+    } >>"$timings"
+    [ "$pytest_status" = 0 ] || status="$pytest_status"
+    problems="$(scan_logs "$test_log")"
     if [ -n "$problems" ]; then
         echo "collection_ruler: the Odoo log has warnings or errors from this module:" >&2
         echo "$problems" >&2
@@ -282,9 +709,10 @@ main() {
     case "$command" in
         demo) cmd_demo "$@" ;;
         test) cmd_test "$@" ;;
+        lint) cmd_lint ;;
         bench) cmd_bench "$@" ;;
         *)
-            echo "usage: tools/dev.sh demo|test [pytest arguments]|bench [-n N]" >&2
+            echo "usage: tools/dev.sh demo|test [pytest arguments]|lint|bench [-n N]" >&2
             exit 2
             ;;
     esac
