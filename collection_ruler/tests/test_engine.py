@@ -29,6 +29,13 @@ class TestCollectionEngine(CollectionRulerCommon):
         self.assertEqual(line.channel, "email")
         self.assertEqual((line.due_count, line.done_count), (4, 2))
 
+    def test_run_name_in_the_time_zone_of_the_user(self):
+        self.env.user.tz = "America/Sao_Paulo"
+        with self.mock_mail_gateway():
+            self._run(day(0))  # noon UTC
+        run = self.env["collection.ruler.run"].search([], limit=1)
+        self.assertEqual(run.name, f"Run {run.id} of Mar 10, 2026, 9:00:00\u202fAM")
+
     def test_archived_customer_fails_with_the_reason(self):
         move = self._create_invoice()
         self.customer.active = False
