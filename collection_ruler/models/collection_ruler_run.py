@@ -7,7 +7,7 @@ from datetime import timedelta
 from psycopg2 import errors
 
 from odoo import api, fields, models
-from odoo.tools import SQL, config
+from odoo.tools import SQL, config, format_datetime
 
 from .collection_channel import Outcome, is_concurrency_error, is_transient_error
 
@@ -44,7 +44,7 @@ class CollectionRulerRun(models.Model):
 
     name = fields.Char(compute="_compute_name")
     trigger = fields.Selection(
-        selection=[("cron", "Scheduled"), ("manual", "Run Now")],
+        selection=[("cron", "Scheduled Action"), ("manual", "Run Now")],
         required=True,
         readonly=True,
     )
@@ -99,7 +99,9 @@ class CollectionRulerRun(models.Model):
             run.name = self.env._(
                 "Run %(number)s of %(date)s",
                 number=run.id or "",
-                date=fields.Datetime.to_string(run.started_at) or "",
+                date=format_datetime(self.env, run.started_at)
+                if run.started_at
+                else "",
             )
 
     # === Entry points === #
