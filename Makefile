@@ -1,5 +1,6 @@
-# The two commands of this repository; see README.md. `make lint` runs only
-# the linters that `make test` runs first.
+# The commands of this repository; see README.md. `make lint` runs only
+# the linters that `make test` runs first; `make bench BENCH_ARGS="-n 10000"`
+# passes arguments to the benchmark.
 .PHONY: demo test lint bench
 
 demo:
@@ -12,4 +13,4 @@ lint:
 	bash tools/dev.sh lint
 
 bench:
-	bash tools/dev.sh bench
+	bash tools/dev.sh bench $(BENCH_ARGS)
