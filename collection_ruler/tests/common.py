@@ -194,11 +194,14 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
         self.env.registry.clear_cache()
 
     def _crash_between_invoices(self, step, make_invoice, count_outputs, prepare=None):
-        """Crash a run after the side effects of a batch, before it commits.
+        """Crash a run between two invoices of a batch, before it commits.
 
-        Two invoices a batch: the first batch commits, the second crashes once
-        its channel produced its messages. PostgreSQL then rolls back that
-        batch, and a new run resumes: every invoice gets exactly one output.
+        Two invoices a batch: the first batch commits. In the second, the
+        channel has produced both invoices' outputs, and the first invoice's
+        outcome is recorded, when the worker dies: outside any savepoint of
+        the run, so that only the rollback of the transaction under way, as
+        PostgreSQL does it, can undo the batch. A new run then resumes: every
+        invoice gets exactly one output.
 
         :param prepare: optional callable of the invoices, called before the
             run that crashes (to run the steps that ``step`` builds on)
@@ -208,25 +211,26 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
         if prepare:
             prepare(moves)
         self.env["ir.config_parameter"].set_param("collection_ruler.batch_size", 2)
-        Channel = type(self.env[f"collection.channel.{step.channel}"])
-        original = Channel._execute_batch
+        Event = type(self.env["collection.ruler.event"])
+        original = Event._apply_outcomes
         calls = []
 
-        def crash_on_second(channel_model, events, deadline=None):
-            result = original(channel_model, events, deadline)
-            calls.append(events)
-            if len(calls) == 2:
-                channel_model.env.flush_all()
-                self.assertEqual(count_outputs(moves), 4, "side effects happened")
-                raise SimulatedCrash()
-            return result
+        def crash_on_second(event_model, outcomes, counts):
+            calls.append(outcomes)
+            if len(calls) < 2:
+                return original(event_model, outcomes, counts)
+            self.assertEqual(len(outcomes), 2, "two invoices in the batch")
+            original(event_model, dict(list(outcomes.items())[:1]), counts)
+            event_model.env.flush_all()
+            self.assertEqual(count_outputs(moves), 4, "side effects happened")
+            raise SimulatedCrash()
 
         with self._committing_batches() as savepoints:
             # Not ``assertRaises``: Odoo's wraps the block in a savepoint of its
             # own, which would undo the batches the run committed.
             crashed = False
             try:
-                with patch.object(Channel, "_execute_batch", crash_on_second):
+                with patch.object(Event, "_apply_outcomes", crash_on_second):
                     self._run(self.when)
             except SimulatedCrash:
                 crashed = True

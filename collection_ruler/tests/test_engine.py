@@ -100,6 +100,33 @@ class TestCollectionEngine(CollectionRulerCommon):
         self.assertEqual(self._events(move)[self.step_due].state, "cancelled")
         self.assertFalse(self._new_mails)
 
+    def test_a_real_credit_note_ends_the_debt(self):
+        move = self._create_invoice()
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=move.ids)
+            .create({"journal_id": move.journal_id.id, "date": DUE_DATE})
+        )
+        # "Full refund and new draft invoice": the credit note is posted and
+        # reconciled with the invoice.
+        reversal.modify_moves()
+        self.assertEqual(move.payment_state, "reversed")
+        with self.mock_mail_gateway():
+            counters = self._run(day(0))
+        self.assertEqual(counters["done"], 0)
+        self.assertEqual(set(move.collection_event_ids.mapped("state")), {"cancelled"})
+        self.assertFalse(self._new_mails)
+
+    def test_a_cancelled_invoice_is_not_dunned(self):
+        move = self._create_invoice()
+        move.button_draft()
+        move.button_cancel()
+        with self.mock_mail_gateway():
+            counters = self._run(day(0))
+        self.assertEqual(counters["done"], 0)
+        self.assertEqual(set(move.collection_event_ids.mapped("state")), {"cancelled"})
+        self.assertFalse(self._new_mails)
+
     def test_clearing_the_currency_on_an_invoice_form(self):
         move = self._create_invoice(post=False)
         with Form(move) as form:

@@ -9,7 +9,7 @@ from odoo import Command
 from odoo.api import call_kw
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 from odoo.tools.pdf import PdfFileReader
 
 from .common import DUE_DATE, CollectionRulerHttpCommon, day
@@ -346,8 +346,23 @@ class TestLetterStep(CollectionLetterCommon):
         self.assertEqual(page_count(merged), pages, "one PDF of both letters")
         self.assertEqual(events.mapped("letter_to_print"), [False, False])
         self.assertEqual(events.mapped("letter_printed_at"), [day(6), day(6)])
-        with self.assertRaises(UserError):
+        with self.assertRaisesRegex(UserError, "No letter is waiting to be printed"):
             self.Event.action_print_pending_letters()
+
+        # The merged PDF holds personal data of no record: gone after a day.
+        merged = collector.env["ir.attachment"].browse(attachment_id)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE ir_attachment SET create_date = %s WHERE id = %s",
+                day(6),
+                merged.id,
+            )
+        )
+        self.env.invalidate_all()
+        with freeze_time(day(8)):
+            self.env["collection.bureau.registration"]._gc_exported_files()
+        self.assertFalse(merged.exists())
+        self.assertTrue(events.letter_attachment_id.exists(), "each letter stays")
 
     def test_letter_withdrawn_when_the_invoice_is_paid_before_printing(self):
         self.customer.email = False
@@ -360,6 +375,34 @@ class TestLetterStep(CollectionLetterCommon):
             self.Event.action_print_pending_letters()
         self.assertEqual(event.letter_delivery, "withdrawn")
         self.assertFalse(event.letter_printed_at)
+
+    def test_printing_withdraws_a_letter_paid_behind_the_hooks(self):
+        """Printing checks each invoice again, whatever the hooks missed."""
+        self.customer.email = False
+        self.customer_2.write({"email": False, "vat": "11.444.777/0001-61"})
+        paid = self._create_invoice()
+        due = self._create_invoice(partner=self.customer_2)
+        self._run_letters(day(5))
+        paid_letter = self._events(paid)[self.step_debit]
+        due_letter = self._events(due)[self.step_debit]
+        self.assertTrue(paid_letter.letter_to_print and due_letter.letter_to_print)
+        # Paid as an import or a bank module might write it: no hook runs.
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE account_move SET payment_state = 'paid' WHERE id = %s",
+                paid.id,
+            )
+        )
+        self.env.invalidate_all()
+        with mute_logger("odoo.addons.base.models.ir_actions_report"):
+            self.Event.with_context(
+                force_report_rendering=True
+            ).action_print_pending_letters()
+        self.assertEqual(paid_letter.letter_delivery, "withdrawn")
+        self.assertFalse(paid_letter.letter_printed_at)
+        self.assertEqual(due_letter.letter_delivery, "print")
+        self.assertTrue(due_letter.letter_printed_at)
 
     def test_print_button_on_a_selection(self):
         """The list button calls the method on the selected records."""
