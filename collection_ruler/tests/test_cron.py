@@ -201,6 +201,16 @@ class TestCollectionCron(CollectionRulerCommon):
         self.assertEqual(self._events(good)[self.step_due].state, "done")
         self.assertEqual(len(self._mails_to(self.customer)), 1)
 
+    def test_cron_schedule_survives_an_upgrade(self):
+        """An administrator's schedule of the cron is kept by upgrades."""
+        data = self.env["ir.model.data"].search(
+            [
+                ("module", "=", "collection_ruler"),
+                ("name", "=", self.cron.xml_id.split(".")[1]),
+            ]
+        )
+        self.assertTrue(data.noupdate)
+
     def test_cron_record_runs(self):
         move = self._create_invoice()
         self.assertEqual(self.cron.model_id.model, "collection.ruler.run")

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
@@ -235,3 +235,24 @@ class TestCollectionSchedule(CollectionRulerCommon):
             self.step_before.unlink()
         self.step_sms.unlink()
         self.assertNotIn(self.step_sms, self._events(move))
+
+    def test_business_days_skip_the_calendar_holidays(self):
+        """Súmula 548 counts business days: weekends and public holidays."""
+        calendar = self.company.resource_calendar_id
+        calendar.tz = "America/Sao_Paulo"
+        friday = date(2026, 4, 17)
+        self.assertEqual(
+            self.company._collection_add_business_days(friday, 5), date(2026, 4, 24)
+        )
+        # Tiradentes, Tuesday 21 April, as a public holiday of the calendar.
+        self.env["resource.calendar.leaves"].create(
+            {
+                "name": "Tiradentes",
+                "calendar_id": calendar.id,
+                "date_from": datetime(2026, 4, 21, 3, 0),
+                "date_to": datetime(2026, 4, 22, 2, 59),
+            }
+        )
+        self.assertEqual(
+            self.company._collection_add_business_days(friday, 5), date(2026, 4, 27)
+        )
