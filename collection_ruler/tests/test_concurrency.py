@@ -88,6 +88,13 @@ class TestTwoWorkers(TransactionCase):
             env["collection.ruler"].browse(self.ruler).unlink()
             env["res.partner"].browse(self.partners).unlink()
 
+    def _remove_conflict_row(self):
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "DELETE FROM ir_config_parameter"
+                " WHERE key = 'collection_ruler.test_conflict'"
+            )
+
     @contextmanager
     def _workers(self):
         """One invoice a batch, and the commits of production."""
@@ -219,17 +226,22 @@ class TestTwoWorkers(TransactionCase):
         env_a, env_b = self.envs
         Channel = type(env_a["collection.channel.email"])
 
-        def conflict(channel, events, deadline=None):
-            # The other worker changes the invoice after this snapshot...
-            move_id = events.move_id[:1].id
-            env_b.cr.execute(
-                "UPDATE account_move SET ref = 'B' WHERE id = %s", [move_id]
+        # A row that nothing else of the run touches: the error can only come
+        # from the channel, and must reach Odoo from there.
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "INSERT INTO ir_config_parameter (key, value)"
+                " VALUES ('collection_ruler.test_conflict', '0')"
             )
+        self.addCleanup(self._remove_conflict_row)
+
+        def conflict(channel, events, deadline=None):
+            # The other worker changes the row after this snapshot...
+            update = "UPDATE ir_config_parameter SET value = %s WHERE key = %s"
+            env_b.cr.execute(update, ["B", "collection_ruler.test_conflict"])
             env_b.cr.commit()
             # ... so that PostgreSQL refuses this worker's change of it.
-            channel.env.cr.execute(
-                "UPDATE account_move SET ref = 'A' WHERE id = %s", [move_id]
-            )
+            channel.env.cr.execute(update, ["A", "collection_ruler.test_conflict"])
 
         with (
             self._workers(),
