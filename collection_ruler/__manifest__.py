@@ -20,6 +20,7 @@
         "data/sms_template_data.xml",
         "data/collection_ruler_data.xml",
         "data/ir_cron_data.xml",
+        "data/mail_activity_type_data.xml",
         "reports/collection_letter_reports.xml",
         "reports/collection_letter_templates.xml",
         "views/collection_ruler_views.xml",

@@ -74,7 +74,24 @@ class AccountMove(models.Model):
         "and never posted.",
     )
 
+    collection_amount_due = fields.Monetary(
+        string="Amount Due After Credits",
+        compute="_compute_collection_amount_due",
+        help="What the invoice still owes, less the customer's payments and "
+        "credit notes not reconciled yet: the amount that reminders quote.",
+    )
+
     # === Compute methods === #
+
+    @api.depends("amount_residual")
+    def _compute_collection_amount_due(self):
+        credits = self.env["collection.ruler.hold"]._get_outstanding_credits(
+            self.filtered(lambda m: m.state == "posted" and m.currency_id)
+        )
+        for move in self:
+            move.collection_amount_due = max(
+                move.amount_residual - credits.get(move.id, 0.0), 0.0
+            )
 
     @api.depends(
         "amount_residual",

@@ -28,7 +28,8 @@ class CollectionRulerRun(models.Model):
     1. ``_select_batch``: the due events of the next invoices, locked with
        ``FOR UPDATE SKIP LOCKED`` so that two workers never take the same one;
     2. ``_plan_batch``: the schedule brought up to date, then the catch-up
-       rule (``collection.ruler.event._plan``);
+       rule (``collection.ruler.catchup``) and the payment hold
+       (``collection.ruler.hold``);
     3. ``_execute_batch``: the events grouped by company and channel, each
        group handed to its channel (``collection.channel.<code>``) in one call;
     4. ``collection.ruler.event._apply_outcomes``: the outcomes written and
@@ -328,6 +329,8 @@ class CollectionRulerRun(models.Model):
             counts[event.channel]["due"] += 1
         events = self._plan_batch(events, todays, counts)
         to_run, skipped = self.env["collection.ruler.catchup"]._plan(events)
+        to_run, held = self.env["collection.ruler.hold"]._plan(to_run, todays)
+        Event._apply_outcomes(held, counts)
         # Stages: the first event of every invoice, then the second... so that
         # a step relying on an earlier one of the same run (a registration on
         # its debit notice) finds it done.
@@ -336,7 +339,7 @@ class CollectionRulerRun(models.Model):
         for event in to_run:
             stages[position[event.move_id.id]] |= event
             position[event.move_id.id] += 1
-        outcomes = {}
+        outcomes = dict(held)
         for stage in sorted(stages):
             stage_outcomes = self._execute_batch(stages[stage], deadline)
             Event._apply_outcomes(stage_outcomes, counts)
