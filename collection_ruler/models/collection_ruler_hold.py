@@ -42,7 +42,7 @@ class CollectionRulerHold(models.AbstractModel):
         lines = (
             self.env["account.move.line"]
             .sudo()
-            .search(
+            .search_fetch(
                 [
                     ("partner_id", "in", moves.commercial_partner_id.ids),
                     ("company_id", "in", moves.company_id.ids),
@@ -53,7 +53,16 @@ class CollectionRulerHold(models.AbstractModel):
                     "|",
                     ("amount_residual", "!=", 0.0),
                     ("amount_residual_currency", "!=", 0.0),
-                ]
+                ],
+                [
+                    "partner_id",
+                    "account_id",
+                    "currency_id",
+                    "company_currency_id",
+                    "amount_residual",
+                    "amount_residual_currency",
+                    "date",
+                ],
             )
         )
         by_account = defaultdict(list)
@@ -96,7 +105,9 @@ class CollectionRulerHold(models.AbstractModel):
         for event in events.filtered(lambda e: e.move_id.id in credits):
             move = event.move_id
             credit = credits[move.id]
-            covered = move.currency_id.compare_amounts(credit, move.amount_residual) >= 0
+            covered = (
+                move.currency_id.compare_amounts(credit, move.amount_residual) >= 0
+            )
             if not covered and not traits[event.step_id]["legal_weight"]:
                 continue  # a reminder, quoting what is left after the credits
             values = {
@@ -166,9 +177,9 @@ class CollectionRulerHold(models.AbstractModel):
                     "date_deadline": event.company_id._collection_get_today(),
                 }
             )
-        self.env["mail.activity"].with_context(
-            mail_activity_quick_update=True
-        ).create(values)
+        self.env["mail.activity"].with_context(mail_activity_quick_update=True).create(
+            values
+        )
 
     @api.model
     def _get_reconciler(self, event):
@@ -178,9 +189,12 @@ class CollectionRulerHold(models.AbstractModel):
         managers = self.env.ref("account.group_account_manager").users.sorted("id")
         candidates = event.step_id.activity_user_id | move.invoice_user_id | managers
         root = self.env.ref("base.user_root")
-        return candidates.filtered(
-            lambda u: u != root
-            and u.active
-            and not u.share
-            and move.company_id in u.company_ids
-        )[:1] or self.env.user
+        return (
+            candidates.filtered(
+                lambda u: u != root
+                and u.active
+                and not u.share
+                and move.company_id in u.company_ids
+            )[:1]
+            or self.env.user
+        )

@@ -330,7 +330,8 @@ class CollectionRulerRun(models.Model):
         events = self._plan_batch(events, todays, counts)
         to_run, skipped = self.env["collection.ruler.catchup"]._plan(events)
         to_run, held = self.env["collection.ruler.hold"]._plan(to_run, todays)
-        Event._apply_outcomes(held, counts)
+        if held:
+            Event._apply_outcomes(held, counts)
         # Stages: the first event of every invoice, then the second... so that
         # a step relying on an earlier one of the same run (a registration on
         # its debit notice) finds it done.

@@ -8,3 +8,4 @@ from . import test_charges
 from . import test_letters
 from . import test_bureau
 from . import test_concurrency
+from . import test_hold
