@@ -32,6 +32,7 @@
         "views/res_config_settings_views.xml",
         "views/collection_ruler_menus.xml",
     ],
+    "post_init_hook": "_post_init_hook",
     "demo": [
         "demo/collection_ruler_demo.xml",
     ],

@@ -3,6 +3,7 @@ from . import collection_ruler_step
 from . import collection_ruler_event
 from . import collection_ruler_catchup
 from . import collection_ruler_hold
+from . import collection_ruler_backfill
 from . import collection_ruler_run
 from . import collection_ruler_run_line
 from . import collection_channel

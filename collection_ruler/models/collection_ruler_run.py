@@ -199,6 +199,11 @@ class CollectionRulerRun(models.Model):
         batch_size = batch_size or self._get_batch_size()
         totals, by_channel, todays = Counter(), defaultdict(Counter), {}
         after_move_id, processed, state = 0, 0, "done"
+        backfill = self.env["collection.ruler.backfill"]
+        if self.trigger == "cron" and backfill._run(self, deadline) is None:
+            self._finish("continued", totals, by_channel, started)
+            self.env.ref("collection_ruler.ir_cron_collection_ruler_run")._trigger()
+            return totals
         try:
             while True:
                 batch, after_move_id = self._select_batch(

@@ -21,6 +21,14 @@ class ResCompany(models.Model):
         "period.",
     )
 
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("collection_ruler_id"):
+            # Open invoices left without a ruler, and so without a schedule,
+            # get the new default.
+            self.env["collection.ruler.backfill"]._request()
+        return res
+
     def _collection_get_today(self):
         """Today in the company's time zone (the one of its partner).
 

@@ -23,6 +23,13 @@ class ResPartner(models.Model):
         "to use the company's default ruler.",
     )
 
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("collection_ruler_id"):
+            # Their open invoices that have no schedule yet get one.
+            self.env["collection.ruler.backfill"]._request()
+        return res
+
     @api.model
     def _commercial_fields(self):
         return super()._commercial_fields() + ["collection_ruler_id"]

@@ -9,3 +9,4 @@ from . import test_letters
 from . import test_bureau
 from . import test_concurrency
 from . import test_hold
+from . import test_backfill

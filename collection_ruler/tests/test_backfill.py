@@ -1,0 +1,119 @@
+"""Day one: the open invoices that existed before the ruler get their schedule."""
+
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.tests import tagged
+from odoo.tools import SQL
+
+from ..models.collection_ruler_backfill import PENDING_PARAM
+from .common import DUE_DATE, CollectionRulerCommon, day
+
+BEFORE = "Not sent: its date had passed when the collection ruler was applied"
+
+
+@tagged("post_install", "-at_install")
+class TestBackfill(CollectionRulerCommon):
+    def _as_before_the_install(self, moves):
+        """Invoices posted before the module existed: no ruler, no events."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM collection_ruler_event WHERE move_id IN %s",
+                tuple(moves.ids),
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                "UPDATE account_move SET collection_ruler_id = NULL WHERE id IN %s",
+                tuple(moves.ids),
+            )
+        )
+        self.env.invalidate_all()
+        self.assertFalse(moves.collection_event_ids)
+
+    def _param(self):
+        return self.env["ir.config_parameter"].sudo().get_param(PENDING_PARAM)
+
+    def test_open_invoices_from_before_the_install_are_chased(self):
+        ruler = self.env["collection.ruler"].create(
+            {
+                "name": "Reminders",
+                "step_ids": [
+                    Command.create(
+                        {"name": "Due", "offset_days": 0, "channel": "email"}
+                    ),
+                    Command.create(
+                        {"name": "Late", "offset_days": 7, "channel": "email"}
+                    ),
+                ],
+            }
+        )
+        self.company.collection_ruler_id = ruler
+        due_step, late_step = ruler.step_ids
+        late = self._create_invoice()
+        future = self._create_invoice(
+            partner=self.customer_2, due=DUE_DATE + timedelta(days=10)
+        )
+        paid = self._create_invoice()
+        self._pay(paid, 1000.0, DUE_DATE)
+        self._as_before_the_install(late | future | paid)
+        self.env["collection.ruler.backfill"]._request()  # as the install does
+        self.assertTrue(self._param())
+
+        with self.mock_mail_gateway():
+            counters = self._run(day(4))
+        self.assertEqual(counters["done"], 0, "nothing stale goes out on day one")
+        self.assertFalse(self._new_mails)
+        self.assertEqual((late | future).collection_ruler_id, ruler)
+        self.assertFalse(paid.collection_event_ids, "a paid invoice is left alone")
+        events = self._events(late)
+        self.assertEqual(events[due_step].state, "skipped")
+        self.assertRegex(events[due_step].failure_reason, BEFORE)
+        self.assertEqual(late.collection_next_date, DUE_DATE + timedelta(days=7))
+        self.assertEqual(
+            set(future.collection_event_ids.mapped("state")),
+            {"scheduled"},
+            "an invoice not due yet keeps its whole schedule",
+        )
+        self.assertFalse(self._param(), "nothing is left to catch up")
+
+        # The next step due is the first contact.
+        with self.mock_mail_gateway():
+            self._run(day(7))
+        self.assertEqual(self._events(late)[late_step].state, "done")
+        self.assertEqual(len(self._mails_to(self.customer)), 1)
+
+    def test_a_new_default_ruler_chases_the_invoices_without_one(self):
+        self.company.collection_ruler_id = False
+        self.env["ir.config_parameter"].sudo().set_param(PENDING_PARAM, False)
+        move = self._create_invoice()
+        self.assertFalse(move.collection_ruler_id or move.collection_event_ids)
+        self.company.collection_ruler_id = self.ruler
+        self.assertTrue(self._param())
+        with self.mock_mail_gateway():
+            self._run(day(-3))
+        self.assertEqual(move.collection_ruler_id, self.ruler)
+        self.assertEqual(self._events(move)[self.step_before].state, "done")
+        self.assertEqual(len(self._mails_to(self.customer)), 1)
+
+    def test_the_time_budget_leaves_the_rest_to_the_next_call(self):
+        moves = self._create_invoice() | self._create_invoice(partner=self.customer_2)
+        self._as_before_the_install(moves)
+        self.env["collection.ruler.backfill"]._request()
+        self.env["ir.config_parameter"].set_param("collection_ruler.batch_size", 1)
+        Run = type(self.env["collection.ruler.run"])
+        with (
+            self.mock_mail_gateway(),
+            # A budget already spent: under freeze_time the clock stands still.
+            patch.object(Run, "_get_time_budget", return_value=-1),
+        ):
+            counters = self._run(day(4))
+        run = self.env["collection.ruler.run"].search([], limit=1)
+        self.assertEqual((run.state, counters["due"]), ("continued", 0))
+        self.assertEqual(len(moves.collection_event_ids.move_id), 1, "one batch ran")
+        self.assertTrue(self._param(), "the rest waits for the next call")
+        with self.mock_mail_gateway():
+            self._run(day(4))
+        self.assertEqual(moves.collection_event_ids.move_id, moves)
