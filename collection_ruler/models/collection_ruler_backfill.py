@@ -31,7 +31,13 @@ class CollectionRulerBackfill(models.AbstractModel):
     def _request(self):
         """Ask the next run to look for open invoices without a schedule."""
         self.env["ir.config_parameter"].sudo().set_param(PENDING_PARAM, "1")
-        self.env.ref("collection_ruler.ir_cron_collection_ruler_run")._trigger()
+        # Not there yet while the module's own data installs: the install's
+        # hook asks again once it is.
+        cron = self.env.ref(
+            "collection_ruler.ir_cron_collection_ruler_run", raise_if_not_found=False
+        )
+        if cron:
+            cron._trigger()
 
     @api.model
     def _is_pending(self):
