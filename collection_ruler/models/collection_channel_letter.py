@@ -254,6 +254,20 @@ class CollectionChannelLetter(models.AbstractModel):
         if withdrawn:
             withdrawn.sudo().write({"letter_delivery": "withdrawn"})
             events -= withdrawn
+        # A letter has legal weight: it waits while the customer has money on
+        # account to reconcile (collection_ruler_hold.py), and stays queued.
+        credits = self.env["collection.ruler.hold"]._get_outstanding_credits(
+            events.move_id
+        )
+        held = events.filtered(lambda e: e.move_id.id in credits)
+        events -= held
+        if not events and held:
+            raise UserError(
+                self.env._(
+                    "The letters waiting to be printed are held: their customers "
+                    "have payments or credit notes to reconcile first."
+                )
+            )
         if not events:
             raise UserError(self.env._("No letter is waiting to be printed."))
         events = events.sudo()

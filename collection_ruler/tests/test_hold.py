@@ -1,9 +1,12 @@
 """The payment hold: no dunning while the customer's money waits to be reconciled."""
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import DUE_DATE, CollectionRulerCommon, day
+from .test_letters import CollectionLetterCommon
 
 
 @tagged("post_install", "-at_install")
@@ -146,3 +149,35 @@ class TestPaymentHold(CollectionRulerCommon):
         with self.assertQueryCount(1):
             credits = self.env["collection.ruler.hold"]._get_outstanding_credits(moves)
         self.assertEqual(credits, {moves[0].id: 250.0})
+
+
+@tagged("post_install", "-at_install")
+class TestPaymentHoldLetters(CollectionLetterCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.step_debit = cls.env.ref(
+            "collection_ruler.collection_ruler_step_debit_notice"
+        )
+
+    def test_a_queued_letter_waits_while_a_payment_is_to_reconcile(self):
+        self.customer.email = False
+        move = self._create_invoice()
+        with mute_logger("odoo.addons.base.models.ir_actions_report"):
+            self._run(day(5), force_report_rendering=True)
+        event = self._events(move)[self.step_debit]
+        self.assertTrue(event.letter_to_print)
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": self.customer.id,
+                "amount": 100.0,
+                "journal_id": self.company_data["default_journal_bank"].id,
+            }
+        )
+        payment.action_post()
+        with self.assertRaisesRegex(UserError, "held: their customers have payments"):
+            self.Event.action_print_pending_letters()
+        self.assertTrue(event.letter_to_print, "it stays in the queue")
+        self.assertFalse(event.letter_printed_at)
