@@ -9,7 +9,8 @@
 # `test` runs, in this order, and fails if any step fails:
 #   1. lint: ruff check, ruff format --check, pylint-odoo's mandatory checks,
 #      and collection_ruler/README.rst up to date with readme/*.md;
-#   2. install collection_ruler and l10n_br on a throwaway database;
+#   2. install collection_ruler and l10n_br on a throwaway database, and check
+#      that collection_ruler.pot holds every term the install has;
 #   3. the module's tests through Odoo's own test runner (on a copy);
 #   4. Odoo's own tests of what the module hooks into (on another copy); the
 #      ones that fail are re-run on a database without the module, and only
@@ -605,6 +606,18 @@ cmd_test() {
         --without-demo=all --stop-after-init --log-level=info \
         || { tail -n 40 "$install_log"; die "could not install collection_ruler"; }
     step_done "install" "$t0" ok
+
+    # The translation template must hold every term that the install has.
+    if ! skipped lint; then
+        t0="$(date +%s)"
+        say "translations: collection_ruler.pot holds every term of the module"
+        local rc=0
+        odoo -c "$LOCAL/test-install.conf" -d "$db" --i18n-export="$LOCAL/exported.pot" \
+            --modules=collection_ruler --stop-after-init --log-level=warn \
+            && (cd /tmp && "$PY" "$REPO/tools/check_pot.py" "$LOCAL/exported.pot") || rc=$?
+        step_done "translation template" "$t0" "$(ok_or_failed "$rc")"
+        [ "$rc" = 0 ] || { status=1; failed_steps+=" pot"; }
+    fi
 
     # 3. The module's tests through Odoo's own runner.
     : >"$odoo_log"

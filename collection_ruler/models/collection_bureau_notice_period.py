@@ -12,6 +12,7 @@ class CollectionBureauNoticePeriod(models.Model):
 
     state_id = fields.Many2one(
         comodel_name="res.country.state",
+        string="Brazilian State",
         required=True,
         ondelete="cascade",
         domain="[('country_id.code', '=', 'BR')]",

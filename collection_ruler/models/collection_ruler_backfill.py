@@ -1,6 +1,8 @@
 import logging
 import time
 
+from psycopg2 import errors
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -10,6 +12,8 @@ _logger = logging.getLogger(__name__)
 # ir.config_parameter's cache, so that a run with nothing to catch up costs
 # no query for it.
 PENDING_PARAM = "collection_ruler.backfill_pending"
+# The key of the advisory lock that one backfilling worker holds.
+BACKFILL_LOCK = 7_465_331_091
 
 
 class CollectionRulerBackfill(models.AbstractModel):
@@ -52,7 +56,7 @@ class CollectionRulerBackfill(models.AbstractModel):
         :return: the number of invoices given a schedule, or None when the
             time budget left some for the next run
         """
-        if not self._is_pending():
+        if not self._is_pending() or not self._lock():
             return 0
         batch_size = run._get_batch_size()
         after_id, count = 0, 0
@@ -65,10 +69,30 @@ class CollectionRulerBackfill(models.AbstractModel):
             run._commit_batch()
             if deadline and time.monotonic() > deadline:
                 return None
-        self.env["ir.config_parameter"].sudo().set_param(PENDING_PARAM, False)
+            if not self._lock():
+                return count  # another worker goes on from here
+        self._clear()
         if count:
             _logger.info("Collection: %s open invoices given a schedule", count)
         return count
+
+    @api.model
+    def _lock(self):
+        """Take the backfill for this transaction, unless another worker has it.
+
+        One worker at a time catches up; the others go on to the due events.
+        """
+        self.env.cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s)", BACKFILL_LOCK))
+        return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _clear(self):
+        """Say that nothing is left to catch up, unless another worker did."""
+        try:
+            with self.env.cr.savepoint():
+                self.env["ir.config_parameter"].sudo().set_param(PENDING_PARAM, False)
+        except errors.SerializationFailure:
+            pass  # cleared by a worker that committed since this snapshot
 
     @api.model
     def _select(self, limit, after_id):

@@ -248,7 +248,12 @@ class CollectionRulerEvent(models.Model):
                     reason,
                 )
                 event.write(
-                    {"state": "failed", "executed_at": now, "failure_reason": reason}
+                    {
+                        "state": "failed",
+                        "executed_at": now,
+                        "failure_reason": reason,
+                        "amount_residual": event.move_id.amount_residual,
+                    }
                 )
                 notes[event.move_id].append(
                     self.env._(

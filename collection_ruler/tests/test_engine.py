@@ -45,6 +45,7 @@ class TestCollectionEngine(CollectionRulerCommon):
         self.assertEqual((counters["done"], counters["failed"]), (0, 1))
         self.assertEqual(event.state, "failed")
         self.assertEqual(event.failure_reason, "Padaria Pão Quente is archived.")
+        self.assertEqual(event.amount_residual, 1000.0, "what was due when it ran")
         self.assertFalse(self._new_mails)
 
     def test_blacklisted_customer_fails_with_the_reason(self):

@@ -1,3 +1,6 @@
+import polib
+
+from odoo.modules.module import get_module_path
 from odoo.tests import tagged
 
 from .common import CollectionRulerCommon, day
@@ -22,3 +25,20 @@ class TestCollectionTranslation(CollectionRulerCommon):
         step = self.step_before.with_context(lang="pt_BR")
         self.assertEqual(step.offset_label, "3 dias antes da data de vencimento")
         self.assertEqual(move.collection_event_ids.mapped("state").count("done"), 1)
+
+    def test_every_term_has_its_pt_br_translation(self):
+        """pt_BR.po translates every term of the template, and has no stale one."""
+        i18n = f"{get_module_path('collection_ruler')}/i18n"
+        pot = {entry.msgid for entry in polib.pofile(f"{i18n}/collection_ruler.pot")}
+        po = polib.pofile(f"{i18n}/pt_BR.po")
+        translated = {e.msgid for e in po if e.msgstr and "fuzzy" not in e.flags}
+        self.assertFalse(sorted(pot - translated), "terms without a pt_BR translation")
+        self.assertFalse(sorted({e.msgid for e in po} - pot), "stale pt_BR terms")
+
+    def test_notice_period_state_reads_uf(self):
+        field = (
+            self.env["collection.bureau.notice.period"]
+            .with_context(lang="pt_BR")
+            .fields_get(["state_id"])["state_id"]
+        )
+        self.assertEqual(field["string"], "UF")
