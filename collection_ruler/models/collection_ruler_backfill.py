@@ -92,7 +92,8 @@ class CollectionRulerBackfill(models.AbstractModel):
             with self.env.cr.savepoint():
                 self.env["ir.config_parameter"].sudo().set_param(PENDING_PARAM, False)
         except errors.SerializationFailure:
-            pass  # cleared by a worker that committed since this snapshot
+            # Cleared by a worker that committed since this snapshot.
+            _logger.info("Collection backfill: request cleared by another worker")
 
     @api.model
     def _select(self, limit, after_id):
