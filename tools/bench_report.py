@@ -13,6 +13,7 @@ LABELS = {
     "letter": "letter step (debit notice PDF by wkhtmltopdf, emailed)",
     "catch_up": "catch-up: 5 steps due per invoice, the last sent",
     "idle": "nothing due",
+    "backfill": "day one: every open invoice given its schedule (per invoice)",
 }
 ORDER = list(LABELS)
 

@@ -9,9 +9,9 @@ handled), and every measure runs on a fresh ``CREATE DATABASE ... TEMPLATE``
 copy of it, so each sees identical data. For each size it times one run of
 the email, SMS and call steps (and letters with ``--letters``), Odoo's own
 mass-mail composer sending the same template to the same invoices (the
-floor), a catch-up run over invoices weeks late, and a run with nothing due,
-then prints a Markdown table for the README. Every database it creates is
-dropped at the end, even on error.
+floor), a catch-up run over invoices weeks late, a run with nothing due and
+the day-one backfill of every open invoice, then prints a Markdown table for
+the README. Every database it creates is dropped at the end, even on error.
 
 The one call into the collection engine is ``run_collection``.
 """
@@ -35,6 +35,7 @@ from bench_report import Row, markdown, print_row
 import odoo
 
 DEFAULT_DUE = 250
+BACKFILL_PARAM = "collection_ruler.backfill_pending"
 ARTIFACTS = {
     "mails": ("mail.mail", [("model", "=", "account.move")]),
     "SMS": ("sms.sms", []),
@@ -228,6 +229,28 @@ def measure_idle(env, data, size):
     return row
 
 
+def measure_backfill(env, data, size):
+    """Delete every event, as on the day of the install, then time the
+    backfill that the first scheduled run does over all open invoices."""
+    if "collection.ruler.backfill" not in env:
+        raise RuntimeError("this engine has no backfill")
+    env.cr.execute("DELETE FROM collection_ruler_event")
+    env["ir.config_parameter"].sudo().set_param(BACKFILL_PARAM, "1")
+    env.cr.commit()
+    run = env["collection.ruler.run"]._start("cron")
+    env.cr.commit()
+    counts = []
+    seconds, queries, queries_all = _timed(
+        env, lambda: counts.append(env["collection.ruler.backfill"]._run(run))
+    )
+    env.cr.commit()
+    events = env["collection.ruler.event"].search_count([])
+    note = f"{events} events created, the steps already past marked not sent"
+    row = Row(size, "backfill", counts[0] or 0, seconds, queries, note)
+    row.extra["other cursors"] = queries_all - queries
+    return row
+
+
 # --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
@@ -248,6 +271,10 @@ def _configure(env, batch_size):
     params.set_param("collection_ruler.time_budget", "0")
     batch_size = batch_size or _engine_default_batch_size()
     params.set_param("collection_ruler.batch_size", batch_size or False)
+    # The install asks the first run to schedule the invoices that have no
+    # events; the data built here has them all, and measure_backfill times
+    # that work alone.
+    params.set_param(BACKFILL_PARAM, False)
     return batch_size or "the engine's default"
 
 
@@ -339,7 +366,7 @@ def benchmark(args, databases):
         built = time.perf_counter() - started
         print(f"  {open_count} open invoices ready in {built:.0f} s", flush=True)
         runs = [g for g in ("email", "sms", "call", "letter") if g in data.due]
-        runs += ["floor", "floor_tokens", "catch_up", "idle"]
+        runs += ["floor", "floor_tokens", "catch_up", "idle", "backfill"]
         for run in runs:
             copy = databases.copy(template, f"{template}_{run}")
             try:
@@ -348,6 +375,8 @@ def benchmark(args, databases):
                         row = measure_floor(env, data, size, run == "floor_tokens")
                     elif run == "idle":
                         row = measure_idle(env, data, size)
+                    elif run == "backfill":
+                        row = measure_backfill(env, data, size)
                     else:
                         row = measure_run(env, data, run, size)
             except Exception as error:  # noqa: BLE001 - report, measure the rest
