@@ -382,6 +382,16 @@ class AccountMove(models.Model):
                 continue
             due_date = move._collection_get_due_date()
             steps = move.collection_ruler_id.step_ids.filtered("active")
+            foreign = move.commercial_partner_id._collection_get_foreign_steps(
+                steps, move.company_id
+            )
+            if foreign:
+                steps -= foreign
+                abroad = pending.filtered(lambda e, f=foreign: e.step_id in f)
+                to_cancel[self.env._("Legal steps are for debtors in Brazil.")] |= (
+                    abroad
+                )
+                pending -= abroad
             event_by_step = {event.step_id: event for event in events}
             for step in steps:
                 date = due_date + timedelta(days=step.offset_days)

@@ -70,6 +70,28 @@ class ResPartner(models.Model):
             return kind == "cpf"
         return not self.commercial_partner_id.is_company
 
+    def _collection_is_abroad(self, company):
+        """Whether the debtor is known to be outside Brazil.
+
+        Brazilian law gives the letters and the credit-bureau registration
+        their weight: they are for debtors in Brazil. A debtor without a
+        country is taken to be in the creditor's.
+        """
+        self.ensure_one()
+        country = self.commercial_partner_id.country_id or company.country_id
+        return bool(country) and country.code != "BR"
+
+    def _collection_get_foreign_steps(self, steps, company):
+        """The steps of ``steps`` that are not for this debtor: the Brazilian
+        legal ones (letters, the credit bureau) when the debtor is abroad.
+
+        :return: collection.ruler.step records
+        """
+        if not self._collection_is_abroad(company):
+            return steps.browse()
+        traits = self.env["collection.ruler.catchup"]._get_step_traits(steps)
+        return steps.filtered(lambda step: traits[step]["legal_weight"])
+
     def _collection_get_bureau_notice_days(self, company):
         """Days between the debit notice and a credit-bureau registration.
 

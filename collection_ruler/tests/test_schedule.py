@@ -256,3 +256,34 @@ class TestCollectionSchedule(CollectionRulerCommon):
         self.assertEqual(
             self.company._collection_add_business_days(friday, 5), date(2026, 4, 27)
         )
+
+    def test_a_debtor_abroad_gets_the_reminders_only(self):
+        """Letters and the credit bureau are Brazilian law: not for a debtor abroad."""
+        abroad = self.env["res.partner"].create(
+            {
+                "name": "Acme Corp",
+                "email": "ap@acme.example.com",
+                "country_id": self.env.ref("base.us").id,
+            }
+        )
+        move = self._create_invoice(partner=abroad)
+        channels = move.collection_event_ids.mapped("channel")
+        self.assertEqual(sorted(set(channels)), ["call", "email", "sms"])
+        domestic = self._create_invoice()
+        self.assertIn("letter", domestic.collection_event_ids.mapped("channel"))
+        self.assertIn("credit_bureau", domestic.collection_event_ids.mapped("channel"))
+
+        # Moving abroad cancels the legal steps still to come, and back again.
+        self.customer.country_id = self.env.ref("base.us")
+        domestic._collection_sync_events()
+        legal = domestic.collection_event_ids.filtered(
+            lambda e: e.channel in ("letter", "credit_bureau")
+        )
+        self.assertEqual(set(legal.mapped("state")), {"cancelled"})
+        self.assertEqual(
+            set(legal.mapped("failure_reason")),
+            {"Legal steps are for debtors in Brazil."},
+        )
+        self.customer.country_id = self.env.ref("base.br")
+        domestic._collection_sync_events()
+        self.assertEqual(set(legal.mapped("state")), {"scheduled"})
