@@ -97,24 +97,18 @@ class CollectionRulerRun(models.Model):
     @api.depends("started_at")
     def _compute_name(self):
         for run in self:
+            date = run.started_at and format_datetime(self.env, run.started_at)
             run.name = self.env._(
-                "Run %(number)s of %(date)s",
-                number=run.id or "",
-                date=format_datetime(self.env, run.started_at)
-                if run.started_at
-                else "",
+                "Run %(number)s of %(date)s", number=run.id or "", date=date or ""
             )
 
     # === Entry points === #
 
     @api.model
     def _cron_run(self):
-        """Entry point of the scheduled action: run everything due.
-
-        The cron's user may not be allowed in every company, while the run
-        serves all of them: it runs as superuser, each channel group in its
-        invoices' company.
-        """
+        """Entry point of the scheduled action: run everything due, as
+        superuser (the run serves every company; each channel group runs in
+        its invoices' company)."""
         run = self.sudo()._start("cron")
         run._process()
         self.env["collection.bureau.registration"].sudo()._cron_request_removals()
@@ -122,12 +116,8 @@ class CollectionRulerRun(models.Model):
 
     @api.model
     def _start(self, trigger, rulers=None):
-        """Create the run record, committed so that managers see it at once.
-
-        :param trigger: ``cron`` or ``manual``
-        :param rulers: collection.ruler records Run Now was asked for
-        :return: the collection.ruler.run record
-        """
+        """Create the run record (``trigger``: cron or manual; ``rulers``:
+        those Run Now was asked for), committed so that managers see it."""
         values = {
             "trigger": trigger,
             "user_id": self.env.uid,
@@ -143,13 +133,15 @@ class CollectionRulerRun(models.Model):
     # === Settings === #
 
     @api.model
+    def _get_param(self, name):
+        return (
+            self.env["ir.config_parameter"].sudo().get_param(f"collection_ruler.{name}")
+        )
+
+    @api.model
     def _get_batch_size(self):
         """Invoices per batch: ``collection_ruler.batch_size`` (default 200)."""
-        value = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("collection_ruler.batch_size")
-        )
+        value = self._get_param("batch_size")
         try:
             return max(int(value), 1) if value else DEFAULT_BATCH_SIZE
         except ValueError:
@@ -166,11 +158,7 @@ class CollectionRulerRun(models.Model):
 
         :return: a number of seconds, or None for no budget
         """
-        value = (
-            self.env["ir.config_parameter"]
-            .sudo()
-            .get_param("collection_ruler.time_budget")
-        )
+        value = self._get_param("time_budget")
         if value not in (None, False, ""):
             try:
                 return max(int(value), 0) or None
@@ -240,16 +228,12 @@ class CollectionRulerRun(models.Model):
     def _select_batch(self, companies, limit, after_move_id, todays, attempt=1):
         """Lock the due events of the next ``limit`` invoices.
 
-        Raw SQL: the ORM can neither group the events by invoice nor lock
-        them with ``SKIP LOCKED``. An invoice another worker holds any due
-        event of is left to that worker. The date test is a day wide, since
-        no time zone is more than a day ahead of UTC, and each company's own
-        today is applied in Python.
-
-        Another worker may have run some of these events between this
-        transaction's snapshot and their lock, which PostgreSQL refuses.
-        Nothing of the batch has run yet, and the last one is committed: the
-        transaction starts again, and its new snapshot shows them done.
+        Raw SQL: the ORM can neither group by invoice nor ``SKIP LOCKED``. An
+        invoice another worker holds any due event of is left to it. The SQL
+        date test is a day wide (no time zone is a day ahead of UTC); each
+        company's today is applied in Python. Events another worker ran after
+        this snapshot cannot be locked: nothing of the batch has run yet, so
+        the transaction starts again and its new snapshot shows them done.
 
         :param int after_move_id: only invoices after this id (keyset paging)
         :param dict todays: {company id: today}, filled as companies appear
@@ -436,11 +420,8 @@ class CollectionRulerRun(models.Model):
 
     @api.model
     def _commit_batch(self):
-        """Commit a finished batch so a later crash cannot undo what was sent.
-
-        Tests run inside one transaction that they roll back, so no commit
-        happens there.
-        """
+        """Commit a finished batch so a later crash cannot undo what was sent
+        (not in tests, which run in one transaction they roll back)."""
         if _testing():
             return
         self.env.cr.commit()  # pylint: disable=invalid-commit
