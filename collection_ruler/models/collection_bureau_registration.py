@@ -244,6 +244,21 @@ class CollectionBureauRegistration(models.Model):
         """
         if not self:
             raise UserError(self.env._("Select the registrations to export."))
+        # Registering a debtor who has paid is the classic ground for a
+        # moral-damages claim: money on account is reconciled first.
+        credits = self.env["collection.ruler.hold"]._get_outstanding_credits(
+            self.move_id
+        )
+        held = self.filtered(lambda r: r.move_id.id in credits)
+        if held:
+            raise UserError(
+                self.env._(
+                    "Reconcile first: %(debtors)s have payments or credit notes "
+                    "not reconciled yet, and cannot be registered with a credit "
+                    "bureau meanwhile.",
+                    debtors=", ".join(sorted(set(held.mapped("debtor_name")))),
+                )
+            )
         attachment = self.env["ir.attachment"].create(
             {
                 "name": "credit_bureau_registrations.csv",

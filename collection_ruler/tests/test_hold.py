@@ -181,3 +181,30 @@ class TestPaymentHoldLetters(CollectionLetterCommon):
             self.Event.action_print_pending_letters()
         self.assertTrue(event.letter_to_print, "it stays in the queue")
         self.assertFalse(event.letter_printed_at)
+
+    def test_no_export_to_the_bureau_while_a_payment_is_to_reconcile(self):
+        step_bureau = self.env.ref(
+            "collection_ruler.collection_ruler_step_credit_bureau"
+        )
+        move = self._create_invoice()
+        with (
+            self.mock_mail_gateway(),
+            mute_logger("odoo.addons.base.models.ir_actions_report"),
+        ):
+            self._run(day(5))
+            self._run(day(35))
+        registration = self._events(move)[step_bureau].registration_id
+        self.assertEqual(registration.state, "to_register")
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": self.customer.id,
+                "amount": 1000.0,
+                "journal_id": self.company_data["default_journal_bank"].id,
+            }
+        )
+        payment.action_post()
+        with self.assertRaisesRegex(UserError, "Reconcile first: Padaria Pão Quente"):
+            registration.action_export_csv()
+        self.assertFalse(registration.exported_date, "nothing was exported")
