@@ -2,6 +2,7 @@ from . import collection_ruler
 from . import collection_ruler_step
 from . import collection_ruler_event
 from . import collection_ruler_catchup
+from . import collection_ruler_schedule
 from . import collection_ruler_hold
 from . import collection_ruler_backfill
 from . import collection_ruler_run
@@ -14,6 +15,7 @@ from . import collection_channel_letter
 from . import collection_channel_credit_bureau
 from . import collection_bureau_notice_period
 from . import collection_bureau_registration
+from . import collection_bureau_export
 from . import account_move
 from . import account_move_line
 from . import res_company

@@ -401,13 +401,9 @@ class CollectionRulerRun(models.Model):
         self.env["collection.ruler.run.line"]._write_counters(self, by_channel)
 
     def _finish(self, state, totals, by_channel, started):
-        values = {
-            "state": state,
-            "ended_at": fields.Datetime.now(),
-            "duration": time.monotonic() - started,
-        }
-        values.update({f"{outcome}_count": totals[outcome] for outcome in OUTCOMES})
-        self.write(values)
+        counters = {f"{outcome}_count": totals[outcome] for outcome in OUTCOMES}
+        now, duration = fields.Datetime.now(), time.monotonic() - started
+        self.write({"state": state, "ended_at": now, "duration": duration, **counters})
 
     def _notify_progress(self, processed):
         """Report progress to the cron's progress record, when run by the cron."""

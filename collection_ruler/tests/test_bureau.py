@@ -379,7 +379,11 @@ class TestCreditBureau(CollectionLetterCommon):
         action = registrations.with_user(self.manager).action_export_csv()
         self.assertIn("/web/content/", action["url"])
         rows = sorted(
-            csv.DictReader(io.StringIO(registrations._get_csv())),
+            csv.DictReader(
+                io.StringIO(
+                    self.env["collection.bureau.export"]._get_csv(registrations)
+                )
+            ),
             key=lambda row: row["invoice"],
         )
         self.assertEqual(
@@ -395,7 +399,13 @@ class TestCreditBureau(CollectionLetterCommon):
         self.assertEqual(rows[0]["creditor_document"], "11222333000181")
         # A name a spreadsheet would run as a formula is quoted.
         registrations[0].debtor_name = '=HYPERLINK("http://x")'
-        rows = list(csv.DictReader(io.StringIO(registrations[0]._get_csv())))
+        rows = list(
+            csv.DictReader(
+                io.StringIO(
+                    self.env["collection.bureau.export"]._get_csv(registrations[0])
+                )
+            )
+        )
         self.assertEqual(rows[0]["debtor_name"], '\'=HYPERLINK("http://x")')
 
     def test_exported_files_are_deleted_after_a_day(self):
@@ -416,10 +426,10 @@ class TestCreditBureau(CollectionLetterCommon):
         )
         self.env.invalidate_all()
         with freeze_time(day(35) + timedelta(hours=12)):
-            self.Registration._gc_exported_files()
+            self.env["collection.bureau.export"]._gc_exported_files()
         self.assertTrue(export.exists())
         with freeze_time(day(37)):
-            deleted = self.Registration._gc_exported_files()
+            deleted = self.env["collection.bureau.export"]._gc_exported_files()
         self.assertIn(export, deleted)
         self.assertFalse(export.exists())
         self.assertTrue(letter.exists(), "letters kept on their invoice stay")

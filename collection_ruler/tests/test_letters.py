@@ -360,7 +360,7 @@ class TestLetterStep(CollectionLetterCommon):
         )
         self.env.invalidate_all()
         with freeze_time(day(8)):
-            self.env["collection.bureau.registration"]._gc_exported_files()
+            self.env["collection.bureau.export"]._gc_exported_files()
         self.assertFalse(merged.exists())
         self.assertTrue(events.letter_attachment_id.exists(), "each letter stays")
 
