@@ -155,21 +155,27 @@ drop_test_dbs() {
     done
 }
 
+odoo_run_counted() {
+    # $1: log of an odoo_test_run, $2: its exit status. Sets RAN, FAILED and
+    # ERRORS; fails, with STEP_RESULT, when the run hung or ran no test.
+    if [ -n "$HUNG" ]; then
+        STEP_RESULT="$(hung_result)"
+        return 1
+    fi
+    if ! odoo_test_counts "$1"; then
+        tail -n 40 "$1" >&2
+        STEP_RESULT="FAILED: Odoo stopped before running the tests (exit $2, see $1)"
+        return 1
+    fi
+}
+
 run_module_odoo_tests() {
     # $1: log, $2: database with the module. The module's tests through
     # Odoo's own runner; zero tests run is a failure.
     local log="$1" db="$2" rc=0 started
     say "the module's tests through Odoo's test runner (--test-tags /collection_ruler; log: $log)"
     odoo_test_run "$db" "$log" "/collection_ruler" || rc=$?
-    if [ -n "$HUNG" ]; then
-        STEP_RESULT="$(hung_result)"
-        return 1
-    fi
-    if ! odoo_test_counts "$log"; then
-        tail -n 40 "$log" >&2
-        STEP_RESULT="FAILED: Odoo stopped before running the tests (exit $rc, see $log)"
-        return 1
-    fi
+    odoo_run_counted "$log" "$rc" || return 1
     started="$(log_tool started "$log" collection_ruler)"
     STEP_RESULT="$started tests, $FAILED failed, $ERRORS errors"
     if [ "$started" = 0 ] || [ "$RAN" = 0 ]; then
@@ -193,15 +199,7 @@ run_core_tests() {
     local log="$1" db="$2" rc=0 specs
     say "Odoo's own tests of what the module hooks into (account, sms; log: $log)"
     odoo_test_run "$db" "$log" "$CORE_TEST_TAGS,-at_install" || rc=$?
-    if [ -n "$HUNG" ]; then
-        STEP_RESULT="$(hung_result)"
-        return 1
-    fi
-    if ! odoo_test_counts "$log"; then
-        tail -n 40 "$log" >&2
-        STEP_RESULT="FAILED: Odoo stopped before running the tests (exit $rc, see $log)"
-        return 1
-    fi
+    odoo_run_counted "$log" "$rc" || return 1
     if [ "$RAN" = 0 ]; then
         STEP_RESULT="FAILED: no core test ran (see $log)"
         echo "collection_ruler: $STEP_RESULT" >&2
