@@ -3,7 +3,7 @@
     "summary": "Automated collection schedules (régua de cobrança) for customer "
     "invoices: email, SMS, call and letter steps, late charges and credit-bureau "
     "registration",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/collection-ruler/collection_ruler",
     "author": "Collection Ruler",
@@ -16,6 +16,7 @@
         "security/collection_ruler_security.xml",
         "security/ir.model.access.csv",
         "data/ir_sequence_data.xml",
+        "data/mail_layout_templates.xml",
         "data/mail_template_data.xml",
         "data/sms_template_data.xml",
         "data/collection_ruler_data.xml",
@@ -31,6 +32,7 @@
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/collection_ruler_menus.xml",
+        "wizards/collection_ruler_apply_views.xml",
     ],
     "post_init_hook": "_post_init_hook",
     "demo": [

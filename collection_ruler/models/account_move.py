@@ -28,6 +28,14 @@ class AccountMove(models.Model):
         help="The schedule of reminders for this invoice. It defaults to the "
         "customer's ruler, then to the company's.",
     )
+    collection_ruler_chosen = fields.Boolean(
+        string="Ruler Chosen for This Invoice",
+        copy=False,
+        readonly=True,
+        help="Set when this invoice's ruler was chosen for it, rather than taken "
+        "from its customer or company: a new ruler of the customer or company "
+        "then leaves it alone.",
+    )
     collection_excluded = fields.Boolean(
         string="Excluded from Collection",
         copy=False,
@@ -112,15 +120,7 @@ class AccountMove(models.Model):
     @api.depends("partner_id", "company_id", "move_type")
     def _compute_collection_ruler_id(self):
         for move in self:
-            if move.move_type != "out_invoice":
-                move.collection_ruler_id = False
-                continue
-            partner = move.partner_id.with_company(move.company_id)
-            move.collection_ruler_id = (
-                partner.collection_ruler_id
-                or partner.commercial_partner_id.collection_ruler_id
-                or move.company_id.collection_ruler_id
-            )
+            move.collection_ruler_id = move._collection_get_inherited_ruler()
 
     @api.depends("collection_event_ids.state", "collection_event_ids.scheduled_date")
     def _compute_collection_next_date(self):
@@ -153,6 +153,18 @@ class AccountMove(models.Model):
 
     # === CRUD === #
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        moves = super().create(vals_list)
+        given = [
+            move
+            for move, vals in zip(moves, vals_list, strict=True)
+            if "collection_ruler_id" in vals
+        ]
+        if given:
+            self.browse([move.id for move in given])._collection_mark_chosen_rulers()
+        return moves
+
     def write(self, vals):
         if (
             "collection_excluded" in vals
@@ -164,10 +176,37 @@ class AccountMove(models.Model):
                     "Only Collection Managers can exclude an invoice from collection."
                 )
             )
+        rulers_before = {}
+        if "collection_ruler_id" in vals:
+            rulers_before = {
+                m: m.collection_ruler_id for m in self if m.state == "posted"
+            }
         res = super().write(vals)
+        if "collection_ruler_id" in vals and "collection_ruler_chosen" not in vals:
+            self._collection_mark_chosen_rulers()
         if COLLECTION_TRIGGER_FIELDS & set(vals):
             self._collection_sync_events()
+        if rulers_before and not self.env.context.get("collection_send_current_step"):
+            # A ruler applied to a posted invoice starts at its next step: the
+            # steps already past are not sent (several letters at once...).
+            self.env["collection.ruler.backfill"]._skip_past(
+                self.filtered(
+                    lambda m: m in rulers_before
+                    and m.collection_ruler_id != rulers_before[m]
+                )
+            )
         return res
+
+    def _collection_mark_chosen_rulers(self):
+        """Tell apart the invoices given a ruler of their own from those that
+        took their customer's or company's (as a form sends it back)."""
+        chosen = self.filtered(
+            lambda m: m.collection_ruler_id != m._collection_get_inherited_ruler()
+        )
+        for moves, value in ((chosen, True), (self - chosen, False)):
+            moves = moves.filtered(lambda m, v=value: m.collection_ruler_chosen != v)
+            if moves:
+                moves.write({"collection_ruler_chosen": value})
 
     def _invoice_paid_hook(self):
         res = super()._invoice_paid_hook()
@@ -198,6 +237,22 @@ class AccountMove(models.Model):
             )
         )
         registrations._request_removal(reason)
+
+    def _collection_get_inherited_ruler(self):
+        """The ruler this invoice takes when none is chosen for it: its
+        customer's, then its commercial partner's, then its company's.
+
+        :return: collection.ruler record, possibly empty
+        """
+        self.ensure_one()
+        if self.move_type != "out_invoice":
+            return self.env["collection.ruler"]
+        partner = self.partner_id.with_company(self.company_id)
+        return (
+            partner.collection_ruler_id
+            or partner.commercial_partner_id.collection_ruler_id
+            or self.company_id.collection_ruler_id
+        )
 
     def _collection_get_today(self):
         """Today in the company's time zone, or the ``collection_date`` key."""

@@ -148,23 +148,57 @@ class CollectionChannelEmail(models.AbstractModel):
         """
         moves = events.move_id
         company = events.company_id[:1]
+        values = {
+            "composition_mode": "mass_mail",
+            "model": moves._name,
+            "res_ids": str(moves.ids),
+            "template_id": template.id,
+            "author_id": company.partner_id.id,
+            "force_send": False,
+            "auto_delete_keep_log": True,
+        }
+        # Given an author, the composer no longer takes the template's sender.
+        collector = self._get_collector(events)
+        if collector:
+            values["email_from"] = collector.email_formatted
+            values["author_id"] = collector.partner_id.id
+        else:
+            values["email_from"] = template.email_from
+        # The layout looks at each recipient's users and contacts: read them
+        # for the whole batch, not one invoice at a time.
+        moves.partner_id.mapped("user_ids")
+        moves.partner_id.mapped("child_ids")
         composer = (
             self.env["mail.compose.message"]
-            .with_context(mail_notify_force_send=False)
-            .create(
-                {
-                    "composition_mode": "mass_mail",
-                    "model": moves._name,
-                    "res_ids": str(moves.ids),
-                    "template_id": template.id,
-                    "author_id": company.partner_id.id,
-                    "force_send": False,
-                    "auto_delete_keep_log": True,
-                }
-            )
+            # A posted invoice is never updated from the letter attached.
+            .with_context(mail_notify_force_send=False, no_new_invoice=True)
+            .create(values)
         )
         mails, _messages = composer._action_send_mail()
         return mails
+
+    @api.model
+    def _get_collector(self, events):
+        """The responsible of the steps of ``events``, when they have one who
+        can sign an email: a person of the company with an email address.
+        Otherwise the template's sender, the company, signs.
+
+        :return: res.users record, possibly empty
+        """
+        users = events.step_id.activity_user_id
+        company = events.company_id[:1]
+        if len(users) != 1 or len(events.step_id) != len(
+            events.step_id.filtered("activity_user_id")
+        ):
+            return users.browse()
+        return users.filtered(
+            lambda u: u.active
+            and not u.share
+            and not u._is_superuser()
+            and u != self.env.ref("base.user_root")
+            and u.email
+            and company in u.company_ids
+        )
 
     @api.model
     def _get_render_failure_reason(self, template, event, error):

@@ -57,7 +57,16 @@ class CollectionRuler(models.Model):
 
     # === Usage === #
     partner_count = fields.Integer(string="Customers", compute="_compute_partner_count")
-    invoice_count = fields.Integer(string="Invoices", compute="_compute_invoice_count")
+    invoice_count = fields.Integer(
+        string="Open Invoices",
+        compute="_compute_invoice_count",
+        help="The customer invoices still to be paid that follow this ruler.",
+    )
+    backfill_pending = fields.Boolean(
+        compute="_compute_backfill_pending",
+        help="Open invoices wait for their ruler or schedule, which the next "
+        "scheduled run gives them.",
+    )
 
     # === Compute methods === #
 
@@ -67,10 +76,11 @@ class CollectionRuler(models.Model):
             ruler.partner_count = len(partners_by_ruler.get(ruler.id, []))
 
     def _compute_invoice_count(self):
-        groups = self.env["account.move"]._read_group(
+        Move = self.env["account.move"]
+        groups = Move._read_group(
             [
                 ("collection_ruler_id", "in", self.ids),
-                ("move_type", "=", "out_invoice"),
+                *Move._collection_get_collectible_domain(),
             ],
             groupby=["collection_ruler_id"],
             aggregates=["__count"],
@@ -78,6 +88,11 @@ class CollectionRuler(models.Model):
         counts = {ruler.id: count for ruler, count in groups}
         for ruler in self:
             ruler.invoice_count = counts.get(ruler.id, 0)
+
+    def _compute_backfill_pending(self):
+        pending = self.env["collection.ruler.backfill"]._is_pending()
+        for ruler in self:
+            ruler.backfill_pending = pending
 
     # === Constraints === #
 
@@ -137,14 +152,14 @@ class CollectionRuler(models.Model):
     # === Actions === #
 
     def action_view_invoices(self):
-        """Open the customer invoices that follow this ruler."""
+        """Open the customer invoices still to be paid that follow this ruler."""
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "account.action_move_out_invoice_type"
         )
         action["domain"] = [
             ("collection_ruler_id", "=", self.id),
-            ("move_type", "=", "out_invoice"),
+            *self.env["account.move"]._collection_get_collectible_domain(),
         ]
         action["context"] = {"default_move_type": "out_invoice", "create": False}
         return action

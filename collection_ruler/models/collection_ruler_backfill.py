@@ -97,49 +97,88 @@ class CollectionRulerBackfill(models.AbstractModel):
 
     @api.model
     def _select(self, limit, after_id):
-        """The next open customer invoices that have no collection event."""
+        """The next customer invoices whose ruler or schedule is out of date.
+
+        Open posted invoices without a collection event of their current
+        ruler (posted before the install, or while no ruler applied), and
+        invoices, draft or open, that follow their customer or company but
+        not its ruler of now. The ruler a customer or company has is read
+        from the company-dependent column as stored; ``_apply`` computes it
+        again through the ORM.
+        """
         Move = self.env["account.move"]
         Move.flush_model()
-        self.env["collection.ruler.event"].flush_model(["move_id"])
+        self.env["res.partner"].flush_model(["collection_ruler_id"])
+        self.env["res.company"].flush_model(["collection_ruler_id"])
+        self.env["collection.ruler.event"].flush_model(["move_id", "ruler_id"])
         self.env.cr.execute(
             SQL(
-                "SELECT m.id FROM account_move m"
-                " WHERE m.move_type = 'out_invoice' AND m.state = 'posted'"
-                " AND m.payment_state IN ('not_paid', 'partial')"
-                " AND m.collection_excluded IS NOT TRUE AND m.id > %s"
-                " AND NOT EXISTS (SELECT 1 FROM collection_ruler_event e"
-                "                  WHERE e.move_id = m.id)"
-                " ORDER BY m.id LIMIT %s",
-                after_id,
-                limit,
+                """
+                SELECT m.id FROM account_move m
+                  JOIN res_partner p ON p.id = m.partner_id
+                  JOIN res_partner cp ON cp.id = m.commercial_partner_id
+                  JOIN res_company c ON c.id = m.company_id
+                 WHERE m.move_type = 'out_invoice' AND m.id > %(after)s
+                   AND m.collection_excluded IS NOT TRUE
+                   AND (m.state = 'draft' OR (m.state = 'posted'
+                        AND m.payment_state IN ('not_paid', 'partial')))
+                   AND ((m.state = 'posted' AND NOT EXISTS (
+                            SELECT 1 FROM collection_ruler_event e
+                             WHERE e.move_id = m.id
+                               AND e.ruler_id = m.collection_ruler_id))
+                        OR (m.collection_ruler_chosen IS NOT TRUE
+                            AND m.collection_ruler_id IS DISTINCT FROM COALESCE(
+                                (p.collection_ruler_id ->> m.company_id::text)::int,
+                                (cp.collection_ruler_id ->> m.company_id::text)::int,
+                                c.collection_ruler_id)))
+                 ORDER BY m.id LIMIT %(limit)s
+                """,
+                after=after_id,
+                limit=limit,
             )
         )
         return Move.browse([row[0] for row in self.env.cr.fetchall()])
 
     @api.model
-    def _apply(self, moves):
-        """Give ``moves`` their ruler, if they have none, and their schedule.
+    def _apply(self, moves, send_now=False):
+        """Give ``moves`` the ruler they take from their customer or company,
+        unless one was chosen for them, and bring their schedule up to date.
 
-        :return: the invoices that now have events
+        :param send_now: leave the steps already past due, for the next run
+            to send the current one through the catch-up rule, instead of
+            marking them as before the ruler applied
+        :return: the invoices given a new ruler or their first events
         """
         moves = moves.sudo()
-        without_ruler = moves.filtered(lambda m: not m.collection_ruler_id)
-        if without_ruler:
-            # The customer's or the company's ruler, as at posting time.
-            self.env.add_to_compute(moves._fields["collection_ruler_id"], without_ruler)
-        moves._collection_sync_events()
+        before = {move: move.collection_ruler_id for move in moves}
+        following = moves.filtered(lambda m: not m.collection_ruler_chosen)
+        if following:
+            self.env.add_to_compute(moves._fields["collection_ruler_id"], following)
+        changed = moves.filtered(
+            lambda m: m.collection_ruler_id != before[m]
+            or not m.collection_event_ids.filtered(
+                lambda e, r=m.collection_ruler_id: e.ruler_id == r
+            )
+        )
+        changed._collection_sync_events()
+        if not send_now:
+            self._skip_past(changed)
+        return changed.filtered("collection_event_ids")
+
+    @api.model
+    def _skip_past(self, moves):
+        """Mark the scheduled steps of ``moves`` whose date has passed as
+        before the ruler applied: they are never sent."""
         events = moves.collection_event_ids.filtered(lambda e: e.state == "scheduled")
-        now = fields.Datetime.now()
         todays = {c: c._collection_get_today() for c in events.company_id}
         past = events.filtered(lambda e: e.scheduled_date < todays[e.company_id])
         past.write(
             {
                 "state": "skipped",
-                "executed_at": now,
+                "executed_at": fields.Datetime.now(),
                 "failure_reason": self.env._(
                     "Not sent: its date had passed when the collection ruler was "
                     "applied to this invoice."
                 ),
             }
         )
-        return events.move_id

@@ -99,7 +99,9 @@ class CollectionRulerStep(models.Model):
         string="Responsible",
         domain="[('share', '=', False)]",
         check_company=True,
-        help="Who makes the call. Defaults to the invoice's salesperson.",
+        help="The collector in charge of this step: who makes its calls, signs "
+        "its emails and is asked to reconcile payments. Empty: calls go to the "
+        "invoice's salesperson and emails come from the company.",
     )
 
     # === Compute methods === #

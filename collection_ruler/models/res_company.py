@@ -2,6 +2,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import formataddr
 
 
 class ResCompany(models.Model):
@@ -21,11 +22,29 @@ class ResCompany(models.Model):
         "period.",
     )
 
+    collection_email_from = fields.Char(
+        compute="_compute_collection_email_from",
+        help="The sender of collection emails: the company's own address, or "
+        "the server's default sender in the company's name.",
+    )
+
+    def _compute_collection_email_from(self):
+        server_from = self.env["ir.mail_server"].sudo()._get_default_from_address()
+        for company in self:
+            default_from = company.default_from_email or server_from
+            company.collection_email_from = company.email_formatted or (
+                default_from and formataddr((company.name, default_from))
+            )
+
     def write(self, vals):
+        new_ruler = "collection_ruler_id" in vals and any(
+            company.collection_ruler_id.id != (vals["collection_ruler_id"] or False)
+            for company in self
+        )
         res = super().write(vals)
-        if vals.get("collection_ruler_id"):
-            # Open invoices left without a ruler, and so without a schedule,
-            # get the new default.
+        if new_ruler:
+            # Open invoices that took the old default, or had none, follow
+            # the new one from the next scheduled run.
             self.env["collection.ruler.backfill"]._request()
         return res
 

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -12,3 +12,29 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.collection_bureau_notice_days",
         readonly=False,
     )
+    collection_open_invoice_count = fields.Integer(
+        compute="_compute_collection_open_invoice_count",
+    )
+    collection_unruled_invoice_count = fields.Integer(
+        compute="_compute_collection_open_invoice_count",
+    )
+    collection_backfill_pending = fields.Boolean(
+        compute="_compute_collection_open_invoice_count",
+    )
+
+    @api.depends("company_id")
+    def _compute_collection_open_invoice_count(self):
+        Move = self.env["account.move"]
+        pending = self.env["collection.ruler.backfill"]._is_pending()
+        for settings in self:
+            domain = [
+                *Move._collection_get_collectible_domain(),
+                ("company_id", "=", settings.company_id.id),
+            ]
+            settings.collection_open_invoice_count = Move.search_count(
+                [*domain, ("collection_ruler_id", "!=", False)]
+            )
+            settings.collection_unruled_invoice_count = Move.search_count(
+                [*domain, ("collection_ruler_id", "=", False)]
+            )
+            settings.collection_backfill_pending = pending

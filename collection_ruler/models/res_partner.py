@@ -24,9 +24,14 @@ class ResPartner(models.Model):
     )
 
     def write(self, vals):
+        new_ruler = "collection_ruler_id" in vals and any(
+            partner.collection_ruler_id.id != (vals["collection_ruler_id"] or False)
+            for partner in self
+        )
         res = super().write(vals)
-        if vals.get("collection_ruler_id"):
-            # Their open invoices that have no schedule yet get one.
+        if new_ruler:
+            # Their open invoices without a ruler of their own follow the new
+            # one, from the next scheduled run.
             self.env["collection.ruler.backfill"]._request()
         return res
 

@@ -10,3 +10,5 @@ from . import test_bureau
 from . import test_concurrency
 from . import test_hold
 from . import test_backfill
+from . import test_apply
+from . import test_email

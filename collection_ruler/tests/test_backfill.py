@@ -117,3 +117,67 @@ class TestBackfill(CollectionRulerCommon):
         with self.mock_mail_gateway():
             self._run(day(4))
         self.assertEqual(moves.collection_event_ids.move_id, moves)
+
+    def test_a_customers_new_ruler_reaches_their_open_invoices(self):
+        late_only = self.env["collection.ruler"].create(
+            {
+                "name": "Late only",
+                "step_ids": [
+                    Command.create(
+                        {"name": "Late", "offset_days": 2, "channel": "email"}
+                    ),
+                    Command.create(
+                        {"name": "Later", "offset_days": 9, "channel": "email"}
+                    ),
+                ],
+            }
+        )
+        late, later = late_only.step_ids
+        open_move = self._create_invoice()
+        chosen = self._create_invoice(collection_ruler_id=late_only.id)
+        draft = self._create_invoice(post=False)
+        with self.mock_mail_gateway():
+            self._run(day(-3))
+        self.assertEqual(self._events(open_move)[self.step_before].state, "done")
+        self.env["ir.config_parameter"].sudo().set_param(PENDING_PARAM, False)
+        other = self.ruler.copy({"name": "Chosen"})
+        chosen.collection_ruler_id = other
+        self.assertFalse(self._param(), "an invoice's own ruler asks for nothing")
+
+        self.customer.collection_ruler_id = late_only
+        self.assertTrue(self._param())
+        self.assertEqual(open_move.collection_ruler_id, self.ruler, "not in the save")
+        with self.mock_mail_gateway():
+            counters = self._run(day(4))
+        self.assertEqual((open_move | draft).collection_ruler_id, late_only)
+        self.assertEqual(chosen.collection_ruler_id, other, "its own ruler stays")
+        events = self._events(open_move)
+        self.assertEqual(events[self.step_before].state, "done", "history kept")
+        self.assertEqual(events[self.step_call].state, "cancelled")
+        self.assertEqual(events[late].state, "skipped")
+        self.assertRegex(events[late].failure_reason, BEFORE)
+        self.assertEqual(events[later].state, "scheduled")
+        self.assertEqual(counters["done"], 0, "nothing stale goes out")
+        self.assertFalse(self._new_mails)
+        self.assertFalse(self._param())
+
+        # Back to the company's ruler when the customer's is removed.
+        self.customer.collection_ruler_id = False
+        self.assertTrue(self._param())
+        with self.mock_mail_gateway():
+            self._run(day(4))
+        self.assertEqual(open_move.collection_ruler_id, self.ruler)
+        self.assertEqual(self._events(open_move)[later].state, "cancelled")
+
+    def test_the_settings_say_how_many_open_invoices_are_followed(self):
+        self._create_invoice()
+        self._create_invoice(collection_ruler_id=False)
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.collection_open_invoice_count, 1)
+        self.assertEqual(settings.collection_unruled_invoice_count, 1)
+        self.env["collection.ruler.backfill"]._request()
+        self.assertTrue(
+            self.env["res.config.settings"].create({}).collection_backfill_pending
+        )
+        self.assertTrue(self.ruler.backfill_pending)
+        self.assertEqual(self.ruler.invoice_count, 1)

@@ -279,6 +279,10 @@ class TestLetterStep(CollectionLetterCommon):
         self.assertEqual((letter.res_model, letter.res_id), ("account.move", move.id))
         self.assertTrue(letter.raw.startswith(b"%PDF"))
         self.assertIn(letter, event.message_id.attachment_ids)
+        self.assertFalse(
+            move.message_ids.filtered(lambda m: "not updated" in str(m.body)),
+            "no attachment import on a posted invoice",
+        )
 
     def test_crash_between_two_letters_of_a_batch(self):
         self.when = day(5)

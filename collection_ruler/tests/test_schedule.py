@@ -1,5 +1,7 @@
 from datetime import date, datetime, timedelta
 
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
@@ -143,7 +145,8 @@ class TestCollectionSchedule(CollectionRulerCommon):
                 ],
             }
         )
-        move.collection_ruler_id = late_only
+        with freeze_time(day(-3)):
+            move.collection_ruler_id = late_only
         events = self._events(move)
         self.assertEqual(events[self.step_before].state, "done")
         self.assertEqual(events[self.step_due].state, "cancelled")
@@ -153,7 +156,8 @@ class TestCollectionSchedule(CollectionRulerCommon):
         self.assertEqual(new_event.scheduled_date, DUE_DATE + timedelta(days=5))
         self.assertEqual(move.collection_next_date, DUE_DATE + timedelta(days=5))
         # Back to the first ruler: its cancelled steps come back.
-        move.collection_ruler_id = self.ruler
+        with freeze_time(day(-3)):
+            move.collection_ruler_id = self.ruler
         self.assertEqual(events[self.step_due].state, "scheduled")
         self.assertEqual(new_event.state, "cancelled")
 

@@ -1,0 +1,148 @@
+"""The Apply Collection Ruler action: a preview, then the ruler applied."""
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.tests import Form, tagged
+
+from .common import DUE_DATE, CollectionRulerCommon, day
+from .test_backfill import BEFORE
+
+
+@tagged("post_install", "-at_install")
+class TestApplyRuler(CollectionRulerCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.reminders = cls.env["collection.ruler"].create(
+            {
+                "name": "Reminders",
+                "step_ids": [
+                    Command.create(
+                        {"name": "On the day", "offset_days": 0, "channel": "email"}
+                    ),
+                    Command.create(
+                        {"name": "A week late", "offset_days": 7, "channel": "email"}
+                    ),
+                ],
+            }
+        )
+        cls.on_the_day, cls.week_late = cls.reminders.step_ids
+
+    def _wizard(self, records, **values):
+        wizard = Form(
+            self.env["collection.ruler.apply"].with_context(
+                active_model=records._name, active_ids=records.ids
+            )
+        )
+        wizard.ruler_id = self.reminders
+        for name, value in values.items():
+            setattr(wizard, name, value)
+        return wizard.save()
+
+    def test_invoices_see_a_preview_then_skip_what_is_past(self):
+        week_old = self._create_invoice()
+        due_today = self._create_invoice(
+            partner=self.customer_2, due=day(7).date(), amount=300.0
+        )
+        paid = self._create_invoice()
+        self._pay(paid, 1000.0, DUE_DATE)
+        refund = self._create_invoice(move_type="out_refund", post=False)
+        selection = week_old | due_today | paid | refund
+        with freeze_time(day(7)):
+            wizard = self._wizard(selection)
+            self.assertEqual(wizard.invoice_count, 2)
+            self.assertEqual(wizard.target_move_ids, week_old | due_today)
+            preview = str(wizard.preview)
+            self.assertIn("2 invoices will follow <strong>Reminders</strong>", preview)
+            self.assertIn("2 selected documents stay as they are", preview)
+            self.assertIn("1 step whose date has passed will not be sent", preview)
+            self.assertIn("1 × On the day (Email)", preview)
+            self.assertIn("1 × A week late (Email)", preview)
+            self.assertFalse(
+                week_old.collection_event_ids.filtered(
+                    lambda e: e.ruler_id == self.reminders
+                ),
+                "the preview changes nothing",
+            )
+            wizard.action_apply()
+        self.assertEqual((week_old | due_today).collection_ruler_id, self.reminders)
+        self.assertTrue(week_old.collection_ruler_chosen)
+        self.assertEqual(paid.collection_ruler_id, self.ruler, "a paid one is left")
+        events = self._events(week_old)
+        self.assertEqual(events[self.on_the_day].state, "skipped")
+        self.assertRegex(events[self.on_the_day].failure_reason, BEFORE)
+        self.assertEqual(events[self.step_sms].state, "cancelled")
+        with self.mock_mail_gateway():
+            counters = self._run(day(7))
+        self.assertEqual(counters["done"], 2, "what the preview announced")
+        self.assertEqual(self._events(week_old)[self.week_late].state, "done")
+        self.assertEqual(self._events(due_today)[self.on_the_day].state, "done")
+
+    def test_send_the_current_step_goes_through_the_catch_up_rule(self):
+        move = self._create_invoice()
+        with freeze_time(day(8)):
+            wizard = self._wizard(move)
+            self.assertIn(
+                "2 steps whose date has passed will not be sent", str(wizard.preview)
+            )
+            self.assertIn("The next run sends nothing", str(wizard.preview))
+            wizard = self._wizard(move, send_now=True)
+            preview = str(wizard.preview)
+            self.assertIn("1 step whose date has passed will not be sent", preview)
+            self.assertIn("1 × A week late (Email)", preview)
+            wizard.action_apply()
+        self.assertEqual(
+            {
+                e.state
+                for e in move.collection_event_ids
+                if e.ruler_id == self.reminders
+            },
+            {"scheduled"},
+            "left for the next run to choose",
+        )
+        with self.mock_mail_gateway():
+            counters = self._run(day(8))
+        self.assertEqual((counters["done"], counters["skipped"]), (1, 1))
+        self.assertEqual(self._events(move)[self.week_late].state, "done")
+        self.assertEqual(len(self._mails_to(self.customer)), 1)
+
+    def test_customers_keep_the_rulers_chosen_for_an_invoice(self):
+        other = self.reminders.copy({"name": "Other"})
+        follows = self._create_invoice()
+        chosen = self._create_invoice(collection_ruler_id=other.id)
+        self.assertTrue(chosen.collection_ruler_chosen)
+        self.assertFalse(follows.collection_ruler_chosen)
+        contact = self.env["res.partner"].create(
+            {"name": "Accounts", "parent_id": self.customer.id}
+        )
+        with freeze_time(day(-1)):
+            wizard = self._wizard(contact)
+            self.assertEqual(wizard.target_move_ids, follows)
+            preview = str(wizard.preview)
+            self.assertIn("1 invoice will follow <strong>Reminders</strong>", preview)
+            self.assertIn("1 invoice keeps the ruler chosen for it", preview)
+            wizard.action_apply()
+        self.assertEqual(self.customer.collection_ruler_id, self.reminders)
+        self.assertEqual(follows.collection_ruler_id, self.reminders)
+        self.assertFalse(follows.collection_ruler_chosen)
+        self.assertEqual(chosen.collection_ruler_id, other)
+        self.assertEqual(
+            follows.collection_event_ids.filtered(
+                lambda e: e.state == "scheduled"
+            ).step_id,
+            self.reminders.step_ids,
+        )
+        self.assertEqual(
+            self._create_invoice(post=False).collection_ruler_id,
+            self.reminders,
+            "the customer's new invoices follow it too",
+        )
+
+    def test_a_ruler_the_form_sends_back_is_not_chosen(self):
+        move = self._create_invoice(collection_ruler_id=self.ruler.id)
+        self.assertFalse(move.collection_ruler_chosen, "what it would take anyway")
+        move.collection_ruler_id = self.reminders
+        self.assertTrue(move.collection_ruler_chosen)
+        move.collection_ruler_id = self.ruler
+        self.assertFalse(move.collection_ruler_chosen, "back to the company's")
