@@ -160,7 +160,11 @@ class CollectionRulerBackfill(models.AbstractModel):
                 lambda e, r=m.collection_ruler_id: e.ruler_id == r
             )
         )
-        changed._collection_sync_events()
+        for company in changed.company_id:
+            # The reasons of what is cancelled, in the company's language.
+            changed.filtered(lambda m, c=company: m.company_id == c).with_context(
+                lang=company._collection_get_lang()
+            )._collection_sync_events()
         if not send_now:
             self._skip_past(changed)
         return changed.filtered("collection_event_ids")
@@ -168,17 +172,22 @@ class CollectionRulerBackfill(models.AbstractModel):
     @api.model
     def _skip_past(self, moves):
         """Mark the scheduled steps of ``moves`` whose date has passed as
-        before the ruler applied: they are never sent."""
+        before the ruler applied: they are never sent. The reason is in the
+        company's language."""
         events = moves.collection_event_ids.filtered(lambda e: e.state == "scheduled")
-        todays = {c: c._collection_get_today() for c in events.company_id}
-        past = events.filtered(lambda e: e.scheduled_date < todays[e.company_id])
-        past.write(
-            {
-                "state": "skipped",
-                "executed_at": fields.Datetime.now(),
-                "failure_reason": self.env._(
-                    "Not sent: its date had passed when the collection ruler was "
-                    "applied to this invoice."
-                ),
-            }
-        )
+        for company in events.company_id:
+            today = company._collection_get_today()
+            past = events.filtered(
+                lambda e, c=company, t=today: e.company_id == c and e.scheduled_date < t
+            )
+            reason = self.with_context(lang=company._collection_get_lang()).env._(
+                "Not sent: its date had passed when the collection ruler was "
+                "applied to this invoice."
+            )
+            past.write(
+                {
+                    "state": "skipped",
+                    "executed_at": fields.Datetime.now(),
+                    "failure_reason": reason,
+                }
+            )

@@ -308,12 +308,31 @@ class CollectionRulerRun(models.Model):
         return Event.browse(batch_ids), rows[-1][0]
 
     def _process_batch(self, events, todays, deadline):
-        """Plan, execute and record one batch of due events.
+        """Plan, execute and record one batch of due events, company by
+        company, each in its language: the reasons and chatter notes a run
+        writes are read by the company's staff, whoever started the run.
 
         :return: {channel: Counter of outcomes}
         """
-        Event = self.env["collection.ruler.event"]
         counts = defaultdict(Counter)
+        for company in events.company_id:
+            lang = company._collection_get_lang()
+            self.with_context(lang=lang)._process_company_batch(
+                events.filtered(lambda e, c=company: e.company_id == c).with_context(
+                    lang=lang
+                ),
+                todays,
+                deadline,
+                counts,
+            )
+        return counts
+
+    def _process_company_batch(self, events, todays, deadline, counts):
+        """Plan, execute and record the due events of one company's batch.
+
+        :param counts: {channel: Counter of outcomes}, updated
+        """
+        Event = self.env["collection.ruler.event"]
         for event in events:
             counts[event.channel]["due"] += 1
         events = self._plan_batch(events, todays, counts)
@@ -335,7 +354,6 @@ class CollectionRulerRun(models.Model):
             Event._apply_outcomes(stage_outcomes, counts)
             outcomes.update(stage_outcomes)
         Event._apply_skipped(skipped, outcomes, counts)
-        return counts
 
     def _plan_batch(self, events, todays, counts):
         """Bring the schedule of the batch's invoices up to date.

@@ -57,6 +57,12 @@ class ResCompany(models.Model):
         tz = self.partner_id.tz or "UTC"
         return fields.Date.context_today(self.with_context(tz=tz))
 
+    def _collection_get_lang(self):
+        """The language of the reasons and notes a run writes for this
+        company: its partner's, else the active one."""
+        self.ensure_one()
+        return self.partner_id.lang or self.env.lang
+
     def _collection_add_business_days(self, date, days):
         """``date`` plus ``days`` business days of the company's calendar.
 

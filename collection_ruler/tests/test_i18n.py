@@ -1,4 +1,5 @@
 import polib
+from freezegun import freeze_time
 
 from odoo.modules.module import get_module_path
 from odoo.tests import tagged
@@ -42,3 +43,31 @@ class TestCollectionTranslation(CollectionRulerCommon):
             .fields_get(["state_id"])["state_id"]
         )
         self.assertEqual(field["string"], "UF")
+
+    def test_a_run_writes_its_reasons_in_the_company_language(self):
+        """Whoever starts the run, its staff reads the company's language."""
+        self.company.partner_id.lang = "pt_BR"
+        self.assertEqual(self.env.user.lang, "en_US")
+        late = self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run(day(1))
+        skipped = self._events(late)[self.step_before]
+        self.assertEqual(skipped.state, "skipped")
+        self.assertIn("Ignorado: a execução ocorreu com atraso", skipped.failure_reason)
+
+        # A ruler applied late: the steps already past, in Portuguese too.
+        with self.mock_mail_gateway():
+            other = self._create_invoice(partner=self.customer_2)
+            wizard = (
+                self.env["collection.ruler.apply"]
+                .with_context(active_model="account.move", active_ids=other.ids)
+                .create({"ruler_id": self.ruler.copy().id})
+            )
+            with freeze_time(day(4)):
+                wizard.action_apply()
+        reasons = set(other.collection_event_ids.mapped("failure_reason"))
+        self.assertIn(
+            "Não enviado: a data já tinha passado quando a régua de cobrança foi "
+            "aplicada a esta fatura.",
+            reasons,
+        )
