@@ -10,7 +10,7 @@
     "license": "LGPL-3",
     "application": True,
     "installable": True,
-    "depends": ["account", "resource", "sms"],
+    "depends": ["account", "link_tracker", "resource", "sms"],
     "external_dependencies": {"python": ["phonenumbers"]},
     "data": [
         "security/collection_ruler_security.xml",

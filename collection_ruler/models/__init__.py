@@ -17,6 +17,7 @@ from . import collection_bureau_notice_period
 from . import collection_bureau_registration
 from . import collection_bureau_export
 from . import account_move
+from . import account_move_payment
 from . import account_move_line
 from . import res_company
 from . import res_config_settings

@@ -54,14 +54,6 @@ class AccountMove(models.Model):
         store=True,
     )
 
-    collection_boleto_line = fields.Char(
-        string="Boleto Digitable Line",
-        copy=False,
-        tracking=True,
-        help="The digitable line of this invoice's boleto, printed in collection "
-        "letters. Banking modules can fill it in.",
-    )
-
     # === Late charges, as of today or the ``collection_date`` context key === #
     collection_days_late = fields.Integer(
         string="Days Late", compute="_compute_collection_charges"
@@ -296,56 +288,6 @@ class AccountMove(models.Model):
             "total": currency.round(residual + fine + interest),
             "fine_percent": fine_percent,
             "interest_percent": interest_percent,
-        }
-
-    def _collection_get_pay_url(self):
-        """The tokenized customer-portal link to view and pay this invoice."""
-        self.ensure_one()
-        return self.get_base_url() + self.get_portal_url()
-
-    def _collection_get_pix_bank(self):
-        """The company bank account with a Pix key to receive this invoice on.
-
-        Pix codes come from Odoo's EMV QR support (``account_qr_code_emv``,
-        with Brazil's ``l10n_br``); without it there is none.
-
-        :return: res.partner.bank record, possibly empty
-        """
-        self.ensure_one()
-        Bank = self.env["res.partner.bank"]
-        if "proxy_type" not in Bank._fields:
-            return Bank
-        candidates = self.partner_bank_id | self.company_id.partner_id.bank_ids
-        return candidates.filtered(
-            lambda bank: bank.proxy_type not in (False, "none") and bank.proxy_value
-        )[:1]
-
-    def _collection_get_pix(self, amount=None):
-        """The Pix copy-and-paste code and QR code image of this invoice.
-
-        :param amount: the amount to ask for (default: the amount due)
-        :return: dict with ``payload`` and ``qr_code`` (a data URI), or an
-            empty dict when no Pix code can be made
-        """
-        self.ensure_one()
-        bank = self._collection_get_pix_bank()
-        if not bank:
-            return {}
-        amount = self.amount_residual if amount is None else amount
-        vals = bank._build_qr_code_vals(
-            amount,
-            self.payment_reference or self.name,
-            None,
-            self.currency_id,
-            self.partner_id,
-            qr_method="emv_qr",
-            silent_errors=True,
-        )
-        if not vals:
-            return {}
-        return {
-            "payload": bank._get_qr_vals(**vals),
-            "qr_code": bank._get_qr_code_base64(**vals),
         }
 
     @api.model

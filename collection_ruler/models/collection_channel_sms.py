@@ -1,10 +1,61 @@
+import math
+import re
+import unicodedata
 from uuid import uuid4
 
 from odoo import api, models
+from odoo.tools.mail import TEXT_URL_REGEX
 
 from odoo.addons.sms.tools.sms_tools import sms_content_to_rendered_html
 
 from .collection_channel import Outcome
+
+# The GSM 03.38 alphabet of SMS, and its extension whose characters take two
+# of the 160 places of a segment. Any other character sends the whole SMS as
+# UCS-2, 70 characters a segment.
+GSM7_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = "^{}\\[~]|€\f"
+# Spaces that amounts and dates carry in Odoo, outside the GSM-7 alphabet.
+SPACES = dict.fromkeys(map(ord, "\u00a0\u202f\u2007\u2009"), " ")
+
+
+def is_gsm7(text):
+    return all(char in GSM7_BASIC or char in GSM7_EXTENDED for char in text)
+
+
+def to_gsm7(text):
+    """``text`` with the letters GSM-7 lacks (ã, ç, á...) written without
+    their accent, when that is all that keeps it from GSM-7."""
+    text = text.translate(SPACES)
+    if is_gsm7(text):
+        return text
+    plain = "".join(
+        char
+        if char in GSM7_BASIC or char in GSM7_EXTENDED
+        else "".join(
+            c
+            for c in unicodedata.normalize("NFKD", char)
+            if not unicodedata.combining(c)
+        )
+        for char in text
+    )
+    return plain if is_gsm7(plain) else text
+
+
+def sms_segments(text):
+    """How a text is sent: its encoding, its length in that encoding, and
+    the number of segments it is billed as.
+
+    :return: (``"GSM-7"`` or ``"UCS-2"``, length, segments)
+    """
+    if is_gsm7(text):
+        length = len(text) + sum(char in GSM7_EXTENDED for char in text)
+        return "GSM-7", length, 1 if length <= 160 else math.ceil(length / 153)
+    length = len(text.encode("utf-16-le")) // 2
+    return "UCS-2", length, 1 if length <= 70 else math.ceil(length / 67)
 
 
 class CollectionChannelSms(models.AbstractModel):
@@ -104,9 +155,7 @@ class CollectionChannelSms(models.AbstractModel):
         sms_values, bodies, sent = [], {}, self.env["collection.ruler.event"]
         for step in events.step_id:
             step_events = events.filtered(lambda e, step=step: e.step_id == step)
-            texts = step.sms_template_id._render_field(
-                "body", step_events.move_id.ids, compute_lang=True
-            )
+            texts = self._render_texts(step, step_events.move_id)
             for event in step_events:
                 text = texts.get(event.move_id.id)
                 if not text or not text.strip():
@@ -145,3 +194,71 @@ class CollectionChannelSms(models.AbstractModel):
                 }
             )
         return outcomes
+
+    @api.model
+    def _render_texts(self, step, moves):
+        """The SMS of ``step`` for ``moves``, ready to send: their links
+        shortened through Odoo's link tracker, and, unless the step keeps
+        accents, written in the GSM-7 alphabet.
+
+        :return: dict {move id: text}
+        """
+        texts = step.sms_template_id._render_field("body", moves.ids, compute_lang=True)
+        texts = self._shorten_links(texts)
+        convert = to_gsm7 if step.sms_gsm7 else (lambda text: text.translate(SPACES))
+        return {move_id: convert(text or "") for move_id, text in texts.items()}
+
+    @api.model
+    def _shorten_links(self, texts):
+        """Replace the links of ``texts`` by short ones, for the whole batch
+        at once: one tracker per link, found or created together.
+
+        :param dict texts: {key: text}
+        :return: dict {key: text}
+        """
+        short_prefix = self.get_base_url() + "/r/"
+        urls = {
+            url
+            for text in texts.values()
+            for url in re.findall(TEXT_URL_REGEX, text or "")
+            if not url.startswith(short_prefix)
+        }
+        if not urls:
+            return texts
+        urls = sorted(urls)
+        trackers = (
+            self.env["link.tracker"]
+            .sudo()
+            .search_or_create([{"url": url, "title": url} for url in urls])
+        )
+        codes = {}
+        for code in (
+            self.env["link.tracker.code"]
+            .sudo()
+            .search_fetch(
+                [("link_id", "in", trackers.ids)], ["link_id", "code"], order="id"
+            )
+        ):
+            codes[code.link_id.id] = code.code
+        short = {
+            url: short_prefix + codes[tracker.id]
+            for url, tracker in zip(urls, trackers, strict=True)
+        }
+        pattern = re.compile(TEXT_URL_REGEX)
+        return {
+            key: text and pattern.sub(lambda m: short.get(m[0], m[0]), text)
+            for key, text in texts.items()
+        }
+
+    @api.model
+    def _preview_text(self, step, move):
+        """The SMS of ``step`` for ``move`` as it would be sent, its links
+        replaced by a short link of the usual length, creating nothing."""
+        text = (
+            step.sms_template_id._render_field("body", move.ids, compute_lang=True)[
+                move.id
+            ]
+            or ""
+        )
+        text = re.sub(TEXT_URL_REGEX, self.get_base_url() + "/r/AbC1", text)
+        return to_gsm7(text) if step.sms_gsm7 else text.translate(SPACES)

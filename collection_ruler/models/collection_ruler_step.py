@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .collection_channel_sms import sms_segments
+
 
 class CollectionRulerStep(models.Model):
     """One contact of a ruler, run a number of days from the due date."""
@@ -88,6 +90,20 @@ class CollectionRulerStep(models.Model):
         string="SMS Template",
         domain="[('model', '=', 'account.move')]",
     )
+    sms_gsm7 = fields.Boolean(
+        string="SMS Without Accents",
+        default=True,
+        help="Letters the SMS alphabet (GSM-7) lacks, such as ã, ç or á, are "
+        "sent without their accent, so that 160 characters cost one segment. "
+        "Untick to keep them: the SMS then goes in UCS-2, 70 characters a "
+        "segment.",
+    )
+    sms_segment_info = fields.Char(
+        string="SMS Length",
+        compute="_compute_sms_segment_info",
+        help="The SMS as the latest posted invoice would get it, its pay link "
+        "shortened: how many segments it is billed as.",
+    )
     activity_type_id = fields.Many2one(
         comodel_name="mail.activity.type",
         domain="[('res_model', 'in', (False, 'account.move'))]",
@@ -105,6 +121,50 @@ class CollectionRulerStep(models.Model):
     )
 
     # === Compute methods === #
+
+    @api.depends("sms_template_id", "sms_template_id.body", "sms_gsm7", "channel")
+    def _compute_sms_segment_info(self):
+        Sms = self.env["collection.channel.sms"]
+        Move = self.env["account.move"]
+        for step in self:
+            step.sms_segment_info = False
+            if step.channel != "sms" or not step.sms_template_id:
+                continue
+            # An invoice that has its portal token: rendering gives it none.
+            sample = Move.search(
+                [
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "posted"),
+                    ("access_token", "!=", False),
+                    ("company_id", "=", (step.company_id or self.env.company).id),
+                ],
+                order="id desc",
+                limit=1,
+            )
+            if not sample:
+                step.sms_segment_info = self.env._(
+                    "Shown once an invoice has been sent to a customer."
+                )
+                continue
+            text = Sms._preview_text(step, sample)
+            encoding, length, segments = sms_segments(text)
+            step.sms_segment_info = (
+                self.env._(
+                    "1 segment: %(length)s characters in %(encoding)s, for %(invoice)s",
+                    length=length,
+                    encoding=encoding,
+                    invoice=sample.name,
+                )
+                if segments == 1
+                else self.env._(
+                    "%(segments)s segments: %(length)s characters in %(encoding)s, "
+                    "for %(invoice)s",
+                    segments=segments,
+                    length=length,
+                    encoding=encoding,
+                    invoice=sample.name,
+                )
+            )
 
     @api.depends("offset_days")
     def _compute_offset_label(self):

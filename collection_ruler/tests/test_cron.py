@@ -272,7 +272,7 @@ class TestCollectionCron(CollectionRulerCommon):
             self.assertEqual((run.state, run.due_count), ("done", 0))
 
     def test_email_batch_queries_per_event(self):
-        marginal = self._marginal_queries("email", self.mock_mail_gateway, 61)
+        marginal = self._marginal_queries("email", self.mock_mail_gateway, 62)
         self.assertLess(marginal, 1, f"queries of each extra email: {marginal}")
 
     def test_call_batch_queries_per_event(self):

@@ -150,6 +150,9 @@ class TestCollectionEngine(CollectionRulerCommon):
 
     def test_due_events_found_through_the_partial_index(self):
         self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        # The plain index on the state costs the same on a small table: the
+        # planner may take either. Without it, only the partial one serves.
+        self.env.cr.execute("DROP INDEX collection_ruler_event__state_index")
         self.env.cr.execute(
             "EXPLAIN SELECT move_id FROM collection_ruler_event"
             " WHERE state = 'scheduled' AND scheduled_date <= '2026-03-10'"

@@ -22,7 +22,14 @@ class TestCollectionTranslation(CollectionRulerCommon):
             self._run(day(0))
         mail = self._mails_to(self.customer)
         self.assertIn("vence hoje", mail.subject)
-        self.assertIn("Prezado(a)", mail.body_html)
+        self.assertIn("Olá, Padaria Pão Quente,", mail.body_html)
+        self.assertIn("Sua fatura", mail.body_html)
+        # A company is addressed as one.
+        self.customer.is_company = True
+        self._create_invoice(due=day(1).date())
+        with self.mock_mail_gateway():
+            self._run(day(1))
+        self.assertIn("Prezados,", self._mails_to(self.customer).body_html)
         step = self.step_before.with_context(lang="pt_BR")
         self.assertEqual(step.offset_label, "3 dias antes da data de vencimento")
         self.assertEqual(move.collection_event_ids.mapped("state").count("done"), 1)
