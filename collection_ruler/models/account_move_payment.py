@@ -28,6 +28,32 @@ class AccountMove(models.Model):
         "has a bank account with a Pix key (Brazil's localization).",
     )
 
+    collection_letter_amount_due = fields.Monetary(
+        string="Amount Due in Letters",
+        compute="_compute_collection_letter_amounts",
+        help="What a collection letter about this invoice claims today: the "
+        "customer's overdue invoices in its currency.",
+    )
+    collection_letter_amount_updated = fields.Monetary(
+        string="Updated Amount in Letters",
+        compute="_compute_collection_letter_amounts",
+        help="The amount a collection letter asks for today: the amount due "
+        "plus the late fine and interest, which its Pix code collects.",
+    )
+
+    @api.depends("amount_residual", "collection_ruler_id")
+    @api.depends_context("collection_date")
+    def _compute_collection_letter_amounts(self):
+        Letter = self.env["report.collection_ruler.letter"]
+        for move in self:
+            totals = {}
+            if move.state == "posted" and move.move_type == "out_invoice":
+                _rows, totals = Letter._get_letter_rows(
+                    move, move._collection_get_today()
+                )
+            move.collection_letter_amount_due = totals.get("due", 0.0)
+            move.collection_letter_amount_updated = totals.get("total", 0.0)
+
     @api.depends("access_token", "amount_residual")
     def _compute_collection_payment(self):
         for move in self:
@@ -39,9 +65,44 @@ class AccountMove(models.Model):
             move.collection_pix_code = (pix or {}).get("payload", False)
 
     def _collection_get_pay_url(self):
-        """The tokenized customer-portal link to view and pay this invoice."""
+        """The tokenized customer-portal link to view and pay this invoice.
+
+        It pays what the invoice still owes: Odoo's payment links never ask
+        for more, so a letter's late fine and interest are paid by Pix.
+        """
         self.ensure_one()
         return self.get_base_url() + self.get_portal_url()
+
+    @api.model
+    def _collection_shorten_urls(self, urls):
+        """Short links (``/r/<code>``, Odoo's link tracker) for ``urls``, all
+        found or created at once.
+
+        :param urls: an iterable of URLs
+        :return: dict {url: short url}
+        """
+        urls = sorted(set(urls))
+        if not urls:
+            return {}
+        trackers = (
+            self.env["link.tracker"]
+            .sudo()
+            .search_or_create([{"url": url, "title": url} for url in urls])
+        )
+        codes = {}
+        for code in (
+            self.env["link.tracker.code"]
+            .sudo()
+            .search_fetch(
+                [("link_id", "in", trackers.ids)], ["link_id", "code"], order="id"
+            )
+        ):
+            codes[code.link_id.id] = code.code
+        prefix = self.get_base_url() + "/r/"
+        return {
+            url: prefix + codes[tracker.id]
+            for url, tracker in zip(urls, trackers, strict=True)
+        }
 
     def _collection_get_pix_bank(self):
         """The company bank account with a Pix key to receive this invoice on.

@@ -211,39 +211,20 @@ class CollectionChannelSms(models.AbstractModel):
     @api.model
     def _shorten_links(self, texts):
         """Replace the links of ``texts`` by short ones, for the whole batch
-        at once: one tracker per link, found or created together.
+        at once.
 
         :param dict texts: {key: text}
         :return: dict {key: text}
         """
         short_prefix = self.get_base_url() + "/r/"
-        urls = {
+        short = self.env["account.move"]._collection_shorten_urls(
             url
             for text in texts.values()
             for url in re.findall(TEXT_URL_REGEX, text or "")
             if not url.startswith(short_prefix)
-        }
-        if not urls:
-            return texts
-        urls = sorted(urls)
-        trackers = (
-            self.env["link.tracker"]
-            .sudo()
-            .search_or_create([{"url": url, "title": url} for url in urls])
         )
-        codes = {}
-        for code in (
-            self.env["link.tracker.code"]
-            .sudo()
-            .search_fetch(
-                [("link_id", "in", trackers.ids)], ["link_id", "code"], order="id"
-            )
-        ):
-            codes[code.link_id.id] = code.code
-        short = {
-            url: short_prefix + codes[tracker.id]
-            for url, tracker in zip(urls, trackers, strict=True)
-        }
+        if not short:
+            return texts
         pattern = re.compile(TEXT_URL_REGEX)
         return {
             key: text and pattern.sub(lambda m: short.get(m[0], m[0]), text)

@@ -73,16 +73,13 @@ class ReportCollectionLetter(models.AbstractModel):
         return move | overdue if move in overdue else overdue
 
     @api.model
-    def _get_letter_values(self, move, letter_type):
-        """Everything a collection letter of ``move`` prints.
+    def _get_letter_rows(self, move, date):
+        """The invoices a letter of ``move`` claims at ``date``, with their
+        charges, and their totals: what the letter asks for.
 
-        :param move: the account.move the letter is about
-        :param letter_type: a key of the step's ``letter_type`` selection
-        :return: dict of values for the letter templates
+        :return: (list of row dicts, dict of totals: original, due, fine,
+            interest, total)
         """
-        date = move._collection_get_today()
-        debtor = move.commercial_partner_id
-        deadline = self._get_letter_deadline(move, letter_type)
         rows = []
         totals = dict.fromkeys(("original", "due", "fine", "interest", "total"), 0.0)
         for invoice in self._get_overdue_invoices(move, date):
@@ -101,6 +98,20 @@ class ReportCollectionLetter(models.AbstractModel):
             totals["fine"] += charges["fine"]
             totals["interest"] += charges["interest"]
             totals["total"] += charges["total"]
+        return rows, totals
+
+    @api.model
+    def _get_letter_values(self, move, letter_type):
+        """Everything a collection letter of ``move`` prints.
+
+        :param move: the account.move the letter is about
+        :param letter_type: a key of the step's ``letter_type`` selection
+        :return: dict of values for the letter templates
+        """
+        date = move._collection_get_today()
+        debtor = move.commercial_partner_id
+        deadline = self._get_letter_deadline(move, letter_type)
+        rows, totals = self._get_letter_rows(move, date)
         if not rows:
             raise UserError(
                 self.env._(
@@ -125,10 +136,28 @@ class ReportCollectionLetter(models.AbstractModel):
             "rows": rows,
             "totals": totals,
             "currency": move.currency_id,
-            "pay_url": move._collection_get_pay_url(),
-            "pix": move._collection_get_pix(),
-            "boleto_line": move.collection_boleto_line,
+            # The Pix collects what the letter asks for; each invoice's link
+            # and boleto pay its amount due.
+            "pay_links": self._get_short_pay_urls(rows),
+            "pix": move._collection_get_pix(totals["total"]),
+            "boletos": [
+                (row["invoice"], row["invoice"].collection_boleto_line)
+                for row in rows
+                if row["invoice"].collection_boleto_line
+            ],
         }
+
+    @api.model
+    def _get_short_pay_urls(self, rows):
+        """Each claimed invoice's pay link, short enough to type from paper.
+
+        :return: list of (invoice, short url)
+        """
+        urls = [
+            (row["invoice"], row["invoice"]._collection_get_pay_url()) for row in rows
+        ]
+        short = self.env["account.move"]._collection_shorten_urls(u for _i, u in urls)
+        return [(invoice, short.get(url, url)) for invoice, url in urls]
 
 
 class ReportCollectionDebitNotice(models.AbstractModel):

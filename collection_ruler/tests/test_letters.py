@@ -106,10 +106,19 @@ class TestLetterContent(CollectionLetterCommon):
                 self.assertIn("1,438.67", text)
                 self.assertIn("28.00", text)
                 self.assertIn("10.67", text)
-                # The tokenized pay link.
-                self.assertRegex(
-                    html, rf"/my/invoices/{self.second.id}\?access_token=[\w-]+"
+                # A short pay link per invoice: no long URL on paper.
+                self.assertNotIn("access_token", html)
+                codes = re.findall(r'href="[^"]+/r/(\w+)"', html)
+                trackers = (
+                    self.env["link.tracker.code"]
+                    .search([("code", "in", codes)])
+                    .link_id
                 )
+                self.assertEqual(
+                    set(trackers.mapped("url")),
+                    {m._collection_get_pay_url() for m in self.first | self.second},
+                )
+                self.assertIn("the late fine and interest above are then", text)
                 self.assertNotIn("Boleto", text)
 
     def test_each_tone_has_its_own_wording_and_dates(self):
@@ -173,8 +182,9 @@ class TestLetterContent(CollectionLetterCommon):
         line = "34191.79001 01043.510047 91020.150008 1 96610000100000"
         self.second.collection_boleto_line = line
         _html, text = self._render_letter("nej_light", self.second, self.letter_date)
-        self.assertIn("Boleto", text)
+        self.assertIn(f"Boleto digitable line of invoice {self.second.name}", text)
         self.assertIn(line, text)
+        self.assertIn("The links and boletos pay the amounts due", text)
 
     def test_pix_code_from_the_company_bank_account(self):
         """With Brazil's localization, a BRL invoice gets a Pix code."""
@@ -193,11 +203,16 @@ class TestLetterContent(CollectionLetterCommon):
         )
         move = self._create_invoice(currency_id=brl.id, partner_bank_id=bank.id)
         html, text = self._render_letter("debit_notice", move, self.letter_date)
-        pix = move._collection_get_pix()
+        # What the letter asks for: 1,000.00, a 2% fine, 1% a month for 20
+        # days; the same figure in its email.
+        self.assertIn("1,026.67", text)
+        letter_move = move.with_context(collection_date=self.letter_date)
+        self.assertEqual(letter_move.collection_letter_amount_updated, 1026.67)
+        pix = move._collection_get_pix(1026.67)
         self.assertTrue(pix["payload"].startswith("000201"))
         self.assertIn("br.gov.bcb.pix", pix["payload"])
         self.assertIn("71d6c6e1-64ea-4a11-9560-a10870c40ca2", pix["payload"])
-        self.assertIn("54071000.00", pix["payload"], "the amount due, in the code")
+        self.assertIn("54071026.67", pix["payload"], "the letter's total, in the code")
         self.assertIn(pix["payload"], text)
         self.assertIn('src="data:image/png;base64,', html)
         # No Pix key, no Pix block.
