@@ -197,13 +197,21 @@ class CollectionChannelLetter(models.AbstractModel):
             .with_context(**self._get_letter_context(event, date))
             ._render_qweb_pdf(report, move.ids)
         )
-        letter_label = dict(
-            step._fields["letter_type"]._description_selection(
-                self.with_context(lang=move.partner_id.lang).env
-            )
-        )[step.letter_type]
-        name = f"{letter_label} - {move.name}.pdf".replace("/", "-")
-        return name, content
+        return (
+            f"{self._get_letter_title(step.letter_type, move)} - {move.name}.pdf",
+            content,
+        )
+
+    @api.model
+    def _get_letter_title(self, letter_type, move):
+        """The title of a letter, as the customer reads it: the tone is for
+        the collector, never named to the debtor."""
+        _ = self.with_context(lang=move.partner_id.lang).env._
+        if letter_type == "debit_notice":
+            return _("Debit notice")
+        if letter_type == "nej_heavy":
+            return _("Extrajudicial notification")
+        return _("Extrajudicial notice")
 
     @api.model
     def _get_sent_date(self, event):

@@ -181,8 +181,7 @@ class CollectionRulerBackfill(models.AbstractModel):
                 lambda e, c=company, t=today: e.company_id == c and e.scheduled_date < t
             )
             reason = self.with_context(lang=company._collection_get_lang()).env._(
-                "Not sent: its date had passed when the collection ruler was "
-                "applied to this invoice."
+                "Past when the ruler was applied: not sent."
             )
             past.write(
                 {

@@ -337,8 +337,7 @@ class CollectionRulerEvent(models.Model):
                 "state": "skipped",
                 "executed_at": now,
                 "failure_reason": self.env._(
-                    "Skipped: the run was late and step %(step)s was sent instead, "
-                    "so the customer does not receive a burst of stale messages.",
+                    "Late run: %(step)s went instead.",
                     step=latest.step_id.name,
                 ),
             }
@@ -399,5 +398,6 @@ class CollectionRulerEvent(models.Model):
         return {
             "type": "ir.actions.act_url",
             "url": f"/web/content/{attachment.id}?download=true",
-            "target": "self",
+            # A new tab downloads the file; the list left open reloads.
+            "target": "new",
         }

@@ -108,6 +108,8 @@ class ReportCollectionLetter(models.AbstractModel):
         :param letter_type: a key of the step's ``letter_type`` selection
         :return: dict of values for the letter templates
         """
+        # Read in the customer's language: the country, the payment terms...
+        move = move.with_context(lang=move.partner_id.lang or self.env.lang)
         date = move._collection_get_today()
         debtor = move.commercial_partner_id
         deadline = self._get_letter_deadline(move, letter_type)
@@ -130,6 +132,11 @@ class ReportCollectionLetter(models.AbstractModel):
             "max_days_late": max((row["days_late"] for row in rows), default=0),
             "fine_percent": ruler._get_fine_percent(debtor) if ruler else 0.0,
             "interest_percent": ruler.interest_percent if ruler else 0.0,
+            "individual": debtor._collection_is_individual(),
+            "tax_id_label": {"cpf": "CPF", "cnpj": "CNPJ"}.get(
+                debtor._collection_get_tax_id_kind(), "CPF/CNPJ"
+            ),
+            "single": len(rows) == 1,
             "creditor": move.company_id.partner_id,
             "company": move.company_id,
             "debtor": debtor,

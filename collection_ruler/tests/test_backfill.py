@@ -10,7 +10,7 @@ from odoo.tools import SQL
 from ..models.collection_ruler_backfill import PENDING_PARAM
 from .common import DUE_DATE, CollectionRulerCommon, day
 
-BEFORE = "Not sent: its date had passed when the collection ruler was applied"
+BEFORE = "Past when the ruler was applied: not sent."
 
 
 @tagged("post_install", "-at_install")

@@ -60,7 +60,11 @@ class TestCollectionTranslation(CollectionRulerCommon):
             self._run(day(1))
         skipped = self._events(late)[self.step_before]
         self.assertEqual(skipped.state, "skipped")
-        self.assertIn("Ignorado: a execução ocorreu com atraso", skipped.failure_reason)
+        step = self.step_due.with_context(lang="pt_BR").name
+        self.assertNotEqual(step, self.step_due.name, "the step's name in pt_BR too")
+        self.assertEqual(
+            skipped.failure_reason, f"Execução atrasada: foi enviada a etapa {step}."
+        )
 
         # A ruler applied late: the steps already past, in Portuguese too.
         with self.mock_mail_gateway():
@@ -74,7 +78,6 @@ class TestCollectionTranslation(CollectionRulerCommon):
                 wizard.action_apply()
         reasons = set(other.collection_event_ids.mapped("failure_reason"))
         self.assertIn(
-            "Não enviado: a data já tinha passado quando a régua de cobrança foi "
-            "aplicada a esta fatura.",
+            "Já vencida quando a régua foi aplicada: não enviada.",
             reasons,
         )

@@ -120,6 +120,13 @@ class TestLetterContent(CollectionLetterCommon):
                 )
                 self.assertIn("the late fine and interest above are then", text)
                 self.assertNotIn("Boleto", text)
+                # How to pay and the signature share a block no page breaks.
+                closing = lxml.html.fromstring(html).xpath(
+                    "//div[hasclass('o_collection_letter_closing')]"
+                )[0]
+                self.assertIn("page-break-inside: avoid", closing.get("style"))
+                self.assertIn("How to pay", closing.text_content())
+                self.assertIn("Sincerely", closing.text_content())
 
     def test_each_tone_has_its_own_wording_and_dates(self):
         texts = {
@@ -154,7 +161,7 @@ class TestLetterContent(CollectionLetterCommon):
         self.assertIn("from 05/09/2026: a collection lawsuit", heavy)
         # No two tones share their main paragraph.
         openings = [
-            "Our records show that the invoices listed below",
+            "Our records show that the invoices below",
             "We are writing because we have not yet received",
             "Despite our previous reminders",
             "By this extrajudicial notification",
@@ -241,6 +248,7 @@ class TestLetterTranslation(CollectionLetterCommon):
         cls.customer.lang = "pt_BR"
 
     def test_letters_in_customer_language(self):
+        self.env.ref("base.br").with_context(lang="pt_BR").name = "Brasil"
         move = self._create_invoice()
         date = DUE_DATE + timedelta(days=20)
         expected = {
@@ -258,6 +266,41 @@ class TestLetterTranslation(CollectionLetterCommon):
                 self.assertIn("Devedor", text)
                 self.assertIn("Como pagar", text)
                 self.assertIn("09/04/2026", text, "dates in the Brazilian format")
+                # Wording a Brazilian writes: one invoice in the singular, the
+                # tax id named by its type, no "(a)" endings, no tone named.
+                if letter_type != "nej_heavy":  # a notification, not a letter
+                    self.assertIn("Prezado(a) Padaria Pão Quente,", text)
+                self.assertIn("Brasil", text, "the country in the letter's language")
+                self.assertIn("CPF: 529.982.247-25", text)
+                self.assertNotIn("CPF/CNPJ", text)
+                self.assertNotIn("as faturas abaixo", text)
+                self.assertNotIn("devedor(a)", text)
+                self.assertEqual(text.count("desconsidere"), 1, "said once")
+
+    def test_a_company_is_addressed_as_one(self):
+        self.customer.write({"vat": "11.444.777/0001-61", "is_company": True})
+        move = self._create_invoice()
+        second = self._create_invoice(due=DUE_DATE + timedelta(days=1))
+        _html, text = self._render_letter(
+            "nej_moderate", move | second, DUE_DATE + timedelta(days=20)
+        )
+        self.assertIn("Prezados,", text)
+        self.assertIn("CNPJ: 11.444.777/0001-61", text)
+        self.assertIn("as faturas abaixo continuam em aberto", text)
+        self.assertIn("registro do seu CNPJ", text)
+
+    def test_the_attachment_does_not_name_the_tone(self):
+        move = self._create_invoice()
+        Letter = self.env["collection.channel.letter"]
+        self.assertEqual(
+            Letter._get_letter_title("nej_heavy", move), "Notificação extrajudicial"
+        )
+        self.assertEqual(
+            Letter._get_letter_title("nej_light", move), "Notificação extrajudicial"
+        )
+        self.assertEqual(
+            Letter._get_letter_title("debit_notice", move), "Aviso de débito"
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -288,7 +331,7 @@ class TestLetterStep(CollectionLetterCommon):
         self.assertIn("1,021.67", mail.body_html, "the amount with fine and interest")
         self.assertEqual(
             mail.attachment_ids.mapped("name"),
-            [f"Debit Notice - {move.name}.pdf".replace("/", "-")],
+            [f"Debit notice - {move.name}.pdf"],
         )
         letter = event.letter_attachment_id
         self.assertEqual((letter.res_model, letter.res_id), ("account.move", move.id))
