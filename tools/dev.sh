@@ -199,9 +199,23 @@ cmd_demo() {
     # pt_BR is loaded so that the Brazilian demo customer gets Portuguese letters.
     local demo_log="$LOCAL/log/demo.log"
     mkdir -p "$LOCAL/log"
-    odoo -c "$conf" -d "$db" -i collection_ruler --load-language=pt_BR \
+    # A Brazilian company first, so that accounting installs Brazil's chart of
+    # accounts in BRL; then the module with l10n_br and a test payment provider.
+    odoo -c "$conf" -d "$db" -i base --load-language=pt_BR \
         --stop-after-init --log-level=warn >"$demo_log" 2>&1 \
         || { tail -n 40 "$demo_log"; die "could not create the demo database $db"; }
+    DEMO_STAGE=company odoo shell -c "$conf" -d "$db" --log-level=warn \
+        <"$REPO/tools/demo_brazil.py" >>"$demo_log" 2>&1 \
+        || { tail -n 40 "$demo_log"; die "could not set up the demo company"; }
+    odoo -c "$conf" -d "$db" -i l10n_br,payment_demo \
+        --stop-after-init --log-level=warn >>"$demo_log" 2>&1 \
+        || { tail -n 40 "$demo_log"; die "could not install l10n_br in $db"; }
+    odoo -c "$conf" -d "$db" -i collection_ruler \
+        --stop-after-init --log-level=warn >>"$demo_log" 2>&1 \
+        || { tail -n 40 "$demo_log"; die "could not install collection_ruler in $db"; }
+    DEMO_STAGE=payment odoo shell -c "$conf" -d "$db" --log-level=warn \
+        <"$REPO/tools/demo_brazil.py" >>"$demo_log" 2>&1 \
+        || { tail -n 40 "$demo_log"; die "could not set up the demo payment"; }
     # Odoo logs a failed demo file and goes on: stop here instead.
     if grep -q "Failed to load demo\|ParseError" "$demo_log"; then
         grep -B2 -A20 "ParseError" "$demo_log" | head -n 40

@@ -1,0 +1,59 @@
+"""Make the demo company Brazilian, for ``tools/dev.sh demo``.
+
+Run through ``odoo shell`` (``env`` is given) with DEMO_STAGE set:
+
+- ``company``, before accounting is installed: the creditor's name, CNPJ,
+  address, phone, country and A4 paper, so that Odoo installs Brazil's chart
+  of accounts and its real currency, BRL;
+- ``payment``, after the install: a bank account with a Pix key and Odoo's
+  demo payment provider in test mode, so that the pay link leads to a
+  payment and the messages carry a Pix code.
+"""
+
+import os
+
+env = globals()["env"]  # noqa: F821 (given by odoo shell)
+stage = os.environ["DEMO_STAGE"]
+company = env.ref("base.main_company")
+
+if stage == "company":
+    company.write(
+        {
+            "name": "Distribuidora Boa Safra Ltda",
+            "vat": "11.222.333/0001-81",
+            "street": "Avenida Paulista, 1000",
+            "city": "São Paulo",
+            "zip": "01310-100",
+            "country_id": env.ref("base.br").id,
+            "state_id": env.ref("base.state_br_sp").id,
+            "phone": "+55 11 3000-0000",
+            "email": "cobranca@boasafra.example.com",
+            "website": "https://boasafra.example.com",
+            "currency_id": env.ref("base.BRL").id,
+            "paperformat_id": env.ref("base.paperformat_euro").id,
+        }
+    )
+    company.partner_id.lang = "pt_BR"
+    company.partner_id.tz = "America/Sao_Paulo"
+elif stage == "payment":
+    bank = env["res.partner.bank"].create(
+        {
+            "acc_number": "12345-6",
+            "partner_id": company.partner_id.id,
+            "bank_id": env["res.bank"].create({"name": "Banco Demo", "bic": "BDEMOBR"}).id,
+            "proxy_type": "br_random",
+            "proxy_value": "71d6c6e1-64ea-4a11-9560-a10870c40ca2",
+            "allow_out_payment": True,
+        }
+    )
+    journal = env["account.journal"].search(
+        [("type", "=", "bank"), ("company_id", "=", company.id)], limit=1
+    )
+    journal.bank_account_id = bank
+    provider = env.ref("payment.payment_provider_demo")
+    provider.write({"state": "test", "is_published": True})
+    env["ir.config_parameter"].set_param("account_payment.enable_portal_payment", True)
+else:
+    raise SystemExit(f"unknown DEMO_STAGE {stage!r}")
+env.cr.commit()
+print(f"demo: {stage} set up")
