@@ -40,7 +40,9 @@ elif stage == "payment":
         {
             "acc_number": "12345-6",
             "partner_id": company.partner_id.id,
-            "bank_id": env["res.bank"].create({"name": "Banco Demo", "bic": "BDEMOBR"}).id,
+            "bank_id": env["res.bank"]
+            .create({"name": "Banco Demo", "bic": "BDEMOBR"})
+            .id,
             "proxy_type": "br_random",
             "proxy_value": "71d6c6e1-64ea-4a11-9560-a10870c40ca2",
             "allow_out_payment": True,

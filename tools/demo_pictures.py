@@ -1,10 +1,10 @@
 """Pictures of what a demo customer receives, for the README.
 
 Run through ``odoo shell`` on the demo database after a collection run
-(``env`` is given): the latest collection email, rendered as the customer's
-mail client shows it, and the SMS step's text for a demo invoice, drawn as a phone shows it, are
-written as HTML then turned into PNG with ``wkhtmltoimage`` (shipped with
-wkhtmltopdf). OUT names the folder of the pictures.
+(``env`` is given): the latest collection email, as the customer's mail
+client shows it, and the SMS step's text for a demo invoice, as a phone shows
+it, are written as HTML then turned into PNG with ``wkhtmltoimage`` (shipped
+with wkhtmltopdf). OUT names the folder of the pictures.
 """
 
 import html
@@ -42,7 +42,9 @@ pages = {
 }
 for name, body in pages.items():
     with tempfile.NamedTemporaryFile("w", suffix=".html", delete=False) as page:
-        page.write(f"<html><head><meta charset='utf-8'/></head><body>{body}</body></html>")
+        page.write(
+            f"<html><head><meta charset='utf-8'/></head><body>{body}</body></html>"
+        )
     width = "640" if "email" in name else "400"
     subprocess.run(
         ["wkhtmltoimage", "--quiet", "--width", width, page.name, f"{out}/{name}"],
