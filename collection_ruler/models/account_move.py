@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+from odoo.tools.sql import column_exists, create_column
 
 from .collection_ruler import INDIVIDUAL_FINE_CAP
 
@@ -144,6 +145,18 @@ class AccountMove(models.Model):
                 )
 
     # === CRUD === #
+
+    def _auto_init(self):
+        # Made here, the columns are not computed for every invoice of the
+        # database at install: none has an event yet, and the first scheduled
+        # run gives the open ones their ruler, in batches (the backfill).
+        for column, column_type in (
+            ("collection_ruler_id", "int4"),
+            ("collection_next_date", "date"),
+        ):
+            if not column_exists(self.env.cr, self._table, column):
+                create_column(self.env.cr, self._table, column, column_type)
+        return super()._auto_init()
 
     @api.model_create_multi
     def create(self, vals_list):
