@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+from odoo.tools.misc import format_date
 from odoo.tools.sql import column_exists, create_column
 
 from .collection_ruler import INDIVIDUAL_FINE_CAP
@@ -53,6 +54,14 @@ class AccountMove(models.Model):
         string="Next Collection Step",
         compute="_compute_collection_next_date",
         store=True,
+    )
+
+    collection_next_step = fields.Char(
+        string="Next Step",
+        compute="_compute_collection_next_step",
+        help="The next collection step of this invoice and when it runs. A step "
+        "whose date has passed runs at the next scheduled run, which may skip "
+        "it for a later one when it runs late.",
     )
 
     # === Late charges, as of today or the ``collection_date`` context key === #
@@ -124,6 +133,28 @@ class AccountMove(models.Model):
                 if event.state == "scheduled"
             ]
             move.collection_next_date = min(dates) if dates else False
+
+    @api.depends("collection_next_date")
+    @api.depends_context("collection_date")
+    def _compute_collection_next_step(self):
+        for move in self:
+            events = move.collection_event_ids.filtered(
+                lambda e: e.state == "scheduled"
+            ).sorted(lambda e: (e.scheduled_date, e.step_sequence, e.id))
+            if not events:
+                move.collection_next_step = False
+                continue
+            event = events[0]
+            if event.scheduled_date <= move._collection_get_today():
+                move.collection_next_step = self.env._(
+                    "%(step)s, at the next run", step=event.step_id.name
+                )
+            else:
+                move.collection_next_step = self.env._(
+                    "%(step)s, on %(date)s",
+                    step=event.step_id.name,
+                    date=format_date(self.env, event.scheduled_date),
+                )
 
     # === Constraints === #
 

@@ -291,3 +291,18 @@ class TestCollectionSchedule(CollectionRulerCommon):
         self.customer.country_id = self.env.ref("base.br")
         domestic._collection_sync_events()
         self.assertEqual(set(legal.mapped("state")), {"scheduled"})
+
+    def test_the_next_step_of_a_late_invoice_runs_at_the_next_run(self):
+        with freeze_time(day(-5)):
+            move = self._create_invoice()
+            self.assertEqual(
+                move.collection_next_step,
+                f"{self.step_before.name}, on 03/07/2026",
+            )
+        with freeze_time(day(4)):
+            move.invalidate_recordset(["collection_next_step"])
+            self.assertEqual(
+                move.collection_next_step,
+                f"{self.step_before.name}, at the next run",
+                "never a date in the past",
+            )
