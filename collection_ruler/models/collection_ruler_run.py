@@ -35,8 +35,8 @@ class CollectionRulerRun(models.Model):
     4. ``collection.ruler.event._apply_outcomes``: the outcomes written and
        the chatter notes logged in bulk.
 
-    Batches commit outside tests; the run stops starting batches after its
-    time budget and triggers the cron again for the rest.
+    Batches commit outside tests; after its time budget, the run triggers
+    the cron again for the rest.
     """
 
     _name = "collection.ruler.run"
@@ -149,14 +149,10 @@ class CollectionRulerRun(models.Model):
 
     @api.model
     def _get_time_budget(self):
-        """Seconds a run may spend before leaving the rest to a new cron call.
-
-        ``collection_ruler.time_budget`` decides when set, 0 meaning no
-        budget. Otherwise it is half of the workers' real-time limit for crons
-        (``limit_time_real_cron``, else ``limit_time_real``), so that a slow
-        batch never gets the worker killed; no limit means no budget.
-
-        :return: a number of seconds, or None for no budget
+        """Seconds a run may spend before leaving the rest to a new cron call:
+        ``collection_ruler.time_budget`` (0: none), else half the workers'
+        real-time limit for crons, so that a slow batch never gets the worker
+        killed. :return: a number of seconds, or None for no budget
         """
         value = self._get_param("time_budget")
         if value not in (None, False, ""):
@@ -309,29 +305,18 @@ class CollectionRulerRun(models.Model):
 
     def _process_batch(self, events, todays, deadline):
         """Plan, execute and record one batch of due events, company by
-        company, each in its language: the reasons and chatter notes a run
-        writes are read by the company's staff, whoever started the run.
-
-        :return: {channel: Counter of outcomes}
+        company, in the company's language: its staff reads the reasons and
+        notes, whoever started the run. :return: {channel: Counter}
         """
         counts = defaultdict(Counter)
         for company in events.company_id:
-            lang = company._collection_get_lang()
-            self.with_context(lang=lang)._process_company_batch(
-                events.filtered(lambda e, c=company: e.company_id == c).with_context(
-                    lang=lang
-                ),
-                todays,
-                deadline,
-                counts,
-            )
+            run = self.with_context(lang=company._collection_get_lang())
+            part = events.filtered(lambda e, c=company: e.company_id == c)
+            run._process_company_batch(part.with_env(run.env), todays, deadline, counts)
         return counts
 
     def _process_company_batch(self, events, todays, deadline, counts):
-        """Plan, execute and record the due events of one company's batch.
-
-        :param counts: {channel: Counter of outcomes}, updated
-        """
+        """``_process_batch`` for one company's events; updates ``counts``."""
         Event = self.env["collection.ruler.event"]
         for event in events:
             counts[event.channel]["due"] += 1
