@@ -126,6 +126,24 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
             move.action_post()
         return move
 
+    @classmethod
+    def _create_email_ruler(cls, name, **offsets):
+        """A ruler of email steps: ``_create_email_ruler("R", Due=0, Late=7)``.
+
+        The steps keep the keyword order, which is their order on the ruler.
+        """
+        return cls.env["collection.ruler"].create(
+            {
+                "name": name,
+                "step_ids": [
+                    Command.create(
+                        {"name": step, "offset_days": days, "channel": "email"}
+                    )
+                    for step, days in offsets.items()
+                ],
+            }
+        )
+
     def _pay(self, move, amount, when):
         """Register a payment of ``amount`` on ``move`` on date ``when``."""
         self.env["account.payment.register"].with_context(

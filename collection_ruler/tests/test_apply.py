@@ -2,7 +2,6 @@
 
 from freezegun import freeze_time
 
-from odoo import Command
 from odoo.tests import Form, tagged
 
 from .common import DUE_DATE, CollectionRulerCommon, day
@@ -14,18 +13,8 @@ class TestApplyRuler(CollectionRulerCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.reminders = cls.env["collection.ruler"].create(
-            {
-                "name": "Reminders",
-                "step_ids": [
-                    Command.create(
-                        {"name": "On the day", "offset_days": 0, "channel": "email"}
-                    ),
-                    Command.create(
-                        {"name": "A week late", "offset_days": 7, "channel": "email"}
-                    ),
-                ],
-            }
+        cls.reminders = cls._create_email_ruler(
+            "Reminders", **{"On the day": 0, "A week late": 7}
         )
         cls.on_the_day, cls.week_late = cls.reminders.step_ids
 

@@ -3,7 +3,6 @@
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import Command
 from odoo.tests import tagged
 from odoo.tools import SQL
 
@@ -37,19 +36,7 @@ class TestBackfill(CollectionRulerCommon):
         return self.env["ir.config_parameter"].sudo().get_param(PENDING_PARAM)
 
     def test_open_invoices_from_before_the_install_are_chased(self):
-        ruler = self.env["collection.ruler"].create(
-            {
-                "name": "Reminders",
-                "step_ids": [
-                    Command.create(
-                        {"name": "Due", "offset_days": 0, "channel": "email"}
-                    ),
-                    Command.create(
-                        {"name": "Late", "offset_days": 7, "channel": "email"}
-                    ),
-                ],
-            }
-        )
+        ruler = self._create_email_ruler("Reminders", Due=0, Late=7)
         self.company.collection_ruler_id = ruler
         due_step, late_step = ruler.step_ids
         late = self._create_invoice()
@@ -119,19 +106,7 @@ class TestBackfill(CollectionRulerCommon):
         self.assertEqual(moves.collection_event_ids.move_id, moves)
 
     def test_a_customers_new_ruler_reaches_their_open_invoices(self):
-        late_only = self.env["collection.ruler"].create(
-            {
-                "name": "Late only",
-                "step_ids": [
-                    Command.create(
-                        {"name": "Late", "offset_days": 2, "channel": "email"}
-                    ),
-                    Command.create(
-                        {"name": "Later", "offset_days": 9, "channel": "email"}
-                    ),
-                ],
-            }
-        )
+        late_only = self._create_email_ruler("Late only", Late=2, Later=9)
         late, later = late_only.step_ids
         open_move = self._create_invoice()
         chosen = self._create_invoice(collection_ruler_id=late_only.id)
