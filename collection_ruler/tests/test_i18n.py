@@ -24,8 +24,10 @@ class TestCollectionTranslation(CollectionRulerCommon):
         self.assertIn("vence hoje", mail.subject)
         self.assertIn("Olá, Padaria Pão Quente,", mail.body_html)
         self.assertIn("Sua fatura", mail.body_html)
-        # A company is addressed as one.
-        self.customer.is_company = True
+        # A company is addressed as one, its CNPJ telling even without the
+        # company flag, as in the letters.
+        self.customer.vat = "11.222.333/0001-81"
+        self.assertFalse(self.customer.is_company)
         self._create_invoice(due=day(1).date())
         with self.mock_mail_gateway():
             self._run(day(1))
@@ -63,7 +65,8 @@ class TestCollectionTranslation(CollectionRulerCommon):
         step = self.step_due.with_context(lang="pt_BR").name
         self.assertNotEqual(step, self.step_due.name, "the step's name in pt_BR too")
         self.assertEqual(
-            skipped.failure_reason, f"Execução atrasada: foi enviada a etapa {step}."
+            skipped.failure_reason,
+            f"Execução atrasada: a etapa {step} foi enviada em seu lugar.",
         )
 
         # A ruler applied late: the steps already past, in Portuguese too.
@@ -78,6 +81,6 @@ class TestCollectionTranslation(CollectionRulerCommon):
                 wizard.action_apply()
         reasons = set(other.collection_event_ids.mapped("failure_reason"))
         self.assertIn(
-            "Já vencida quando a régua foi aplicada: não enviada.",
+            "Data já passada quando a régua foi aplicada: etapa não enviada.",
             reasons,
         )

@@ -253,7 +253,7 @@ class TestLetterTranslation(CollectionLetterCommon):
         date = DUE_DATE + timedelta(days=20)
         expected = {
             "debit_notice": ("Aviso de Débito", "artigo 43, parágrafo 2º"),
-            "nej_light": ("Um lembrete cordial", "plano de pagamento"),
+            "nej_light": ("Um lembrete cordial", "negociarmos um acordo"),
             "nej_moderate": ("Segunda notificação", "cadastros de proteção ao crédito"),
             "nej_heavy": ("Notificação Extrajudicial", "artigo 397"),
         }
