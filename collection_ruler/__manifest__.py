@@ -34,6 +34,9 @@
         "views/collection_ruler_menus.xml",
         "wizards/collection_ruler_apply_views.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["collection_ruler/static/tests/tours/*.js"],
+    },
     "post_init_hook": "_post_init_hook",
     "demo": [
         "demo/collection_ruler_demo.xml",

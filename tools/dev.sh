@@ -5,6 +5,7 @@
 #   tools/dev.sh test    lint, then run the tests on throwaway databases
 #   tools/dev.sh lint    only the linters: ruff and pylint-odoo's mandatory checks
 #   tools/dev.sh bench   time the collection run on a throwaway database
+#   tools/dev.sh bench-install [-n N]  time the install on N open invoices
 #
 # `test` runs, in this order, and fails if any step fails:
 #   1. lint: ruff check, ruff format --check, pylint-odoo's mandatory checks,
@@ -86,7 +87,7 @@ import re
 import sys
 from importlib.metadata import version
 
-import odoo_test_helper, phonenumbers, pylint_odoo, pytest, pytest_odoo, ruff  # noqa
+import odoo_test_helper, phonenumbers, pylint_odoo, pytest, pytest_odoo, ruff, websocket  # noqa
 
 for line in open(sys.argv[1]):
     match = re.match(r"\s*([A-Za-z0-9_.-]+)\s*(==\s*(\S+))?", line.split("#")[0])
@@ -105,13 +106,14 @@ ensure_python_deps() {
 }
 
 ensure_apt_package() {
-    # $1: a command, $2: the Debian package that provides it
+    # $1: a command, $2: the Debian package that provides it, $3: what is
+    # lost without it
     command -v "$1" >/dev/null 2>&1 && return 0
     say "installing $2 from Debian's packages"
     if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1; then
         as_root apt-get update -qq >/dev/null 2>&1 || true
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 \
-            || echo "collection_ruler: warning: could not install $2; PDFs will not be rendered" >&2
+            || echo "collection_ruler: warning: could not install $2; $3" >&2
     fi
 }
 
@@ -180,7 +182,8 @@ free_port() {
 setup() {
     find_odoo
     ensure_python_deps
-    ensure_apt_package wkhtmltopdf wkhtmltopdf
+    ensure_apt_package wkhtmltopdf wkhtmltopdf "PDFs will not be rendered"
+    ensure_apt_package chromium chromium "the browser tests will be skipped"
     ensure_postgres
 }
 
@@ -383,6 +386,18 @@ cmd_bench() {
     (cd /tmp && "$PY" "$REPO/tools/benchmark.py" -c "$conf" -d "$db" "$@")
 }
 
+cmd_bench_install() {
+    setup
+    local db="crinstall_$$" conf="$LOCAL/bench.conf"
+    write_config "$conf" "$LOCAL/log/bench-install.log"
+    mkdir -p "$LOCAL/log"
+    trap 'drop_db "'"$db"'"' EXIT
+    say "creating database $db with account only (no demo data)"
+    odoo -c "$conf" -d "$db" -i account --without-demo=all --stop-after-init \
+        || die "could not install account"
+    (cd /tmp && "$PY" "$REPO/tools/bench_install.py" -c "$conf" -d "$db" "$@")
+}
+
 main() {
     local command="${1:-}"
     shift || true
@@ -391,8 +406,9 @@ main() {
         test) cmd_test "$@" ;;
         lint) cmd_lint ;;
         bench) cmd_bench "$@" ;;
+        bench-install) cmd_bench_install "$@" ;;
         *)
-            echo "usage: tools/dev.sh demo|test [pytest arguments]|lint|bench [-n N]" >&2
+            echo "usage: tools/dev.sh demo|test [pytest arguments]|lint|bench [-n N]|bench-install [-n N]" >&2
             exit 2
             ;;
     esac

@@ -4,7 +4,7 @@ from freezegun import freeze_time
 
 from odoo.tests import Form, tagged
 
-from .common import DUE_DATE, CollectionRulerCommon, day
+from .common import DUE_DATE, CollectionRulerCommon, CollectionRulerHttpCommon, day
 from .test_backfill import BEFORE
 
 
@@ -135,3 +135,24 @@ class TestApplyRuler(CollectionRulerCommon):
         self.assertTrue(move.collection_ruler_chosen)
         move.collection_ruler_id = self.ruler
         self.assertFalse(move.collection_ruler_chosen, "back to the company's")
+
+
+@tagged("post_install", "-at_install")
+class TestApplyRulerInBrowser(CollectionRulerHttpCommon):
+    def test_a_manager_applies_a_ruler_from_the_invoice_list(self):
+        """In the web client: select, preview, apply (static/tests/tours)."""
+        ruler = self._create_email_ruler("Tour Ruler", **{"Tour email": 0})
+        debtor = self.customer.copy({"name": "Tour Debtor"})
+        move = self._create_invoice(partner=debtor)
+        self.assertEqual(move.collection_ruler_id, self.ruler)
+        # The invoice fell due on DUE_DATE: its step is past whatever today is.
+        # The tour runs as the test user, an accounting manager.
+        self.start_tour(
+            "/odoo/action-account.action_move_out_invoice_type",
+            "collection_ruler_apply_tour",
+            login=self.env.user.login,
+        )
+        self.assertEqual(move.collection_ruler_id, ruler)
+        self.assertTrue(move.collection_ruler_chosen)
+        event = move.collection_event_ids.filtered(lambda e: e.ruler_id == ruler)
+        self.assertEqual(event.state, "skipped", "past when the ruler was applied")
