@@ -31,6 +31,7 @@
         "views/account_move_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/collection_provider_views.xml",
         "views/collection_ruler_menus.xml",
         "wizards/collection_ruler_apply_views.xml",
     ],

@@ -13,6 +13,8 @@ from . import collection_channel_sms
 from . import collection_channel_call
 from . import collection_channel_letter
 from . import collection_channel_credit_bureau
+from . import collection_provider
+from . import collection_provider_message
 from . import collection_bureau_notice_period
 from . import collection_bureau_registration
 from . import collection_bureau_export

@@ -13,3 +13,4 @@ from . import test_backfill
 from . import test_apply
 from . import test_email
 from . import test_payment_instructions
+from . import test_provider

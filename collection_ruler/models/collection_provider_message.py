@@ -1,0 +1,279 @@
+import logging
+import threading
+import uuid
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+from ..tools.provider_http import ProviderError, ProviderTransientError
+from .collection_channel import is_concurrency_error, one_line
+
+_logger = logging.getLogger(__name__)
+
+# A message left "sending" this long ago was cut off by a crash, either
+# before the request or before its answer was committed. Meta reports the
+# status of a message it received within seconds, with its idempotency key:
+# after this delay with no status, it never got it and the message is sent
+# again, under the same key.
+SENDING_GRACE = timedelta(hours=1)
+# Transient failures: retried after 5 min, 10 min, 20 min..., then failed.
+MAX_ATTEMPTS = 6
+RETRY_DELAY = timedelta(minutes=5)
+# The order of the statuses: a status never goes back (read stays read when
+# a late "delivered" arrives); "failed" comes from the service or from us.
+STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
+
+
+def _testing():
+    return getattr(threading.current_thread(), "testing", False)
+
+
+class CollectionProviderMessage(models.Model):
+    """A message to a provider, sent exactly once, after the run commits.
+
+    A channel queues messages in the run's transaction; a queue of their own
+    sends them once that transaction has committed, as Odoo's mail and SMS
+    queues do. Each message is committed as *sending* before its request and
+    as *sent* after its answer, and carries an idempotency key the service
+    echoes in its status webhooks. A crash before the request leaves it
+    *sending*: after ``SENDING_GRACE`` with no status, it is sent again. A
+    crash between the answer and the commit leaves it *sending* too, and the
+    service's status, found by the key, marks it sent: it is never sent twice.
+    """
+
+    _name = "collection.provider.message"
+    _description = "Collection Provider Message"
+    _order = "id desc"
+    _rec_name = "recipient"
+
+    provider_id = fields.Many2one(
+        comodel_name="collection.provider",
+        required=True,
+        ondelete="restrict",
+        index=True,
+    )
+    company_id = fields.Many2one(
+        related="provider_id.company_id", store=True, index=True
+    )
+    event_id = fields.Many2one(
+        comodel_name="collection.ruler.event",
+        ondelete="set null",
+        index="btree_not_null",
+    )
+    partner_id = fields.Many2one(comodel_name="res.partner", ondelete="set null")
+    recipient = fields.Char(required=True)
+    payload = fields.Json()
+    idempotency_key = fields.Char(
+        required=True,
+        copy=False,
+        readonly=True,
+        default=lambda self: uuid.uuid4().hex,
+    )
+    state = fields.Selection(
+        selection=[
+            ("queued", "Queued"),
+            ("sending", "Sending"),
+            ("sent", "Sent"),
+            ("delivered", "Delivered"),
+            ("read", "Read"),
+            ("failed", "Failed"),
+        ],
+        required=True,
+        default="queued",
+        index=True,
+    )
+    provider_ref = fields.Char(
+        string="Provider Reference", index="btree_not_null", copy=False
+    )
+    attempt_count = fields.Integer(default=0)
+    next_attempt_at = fields.Datetime()
+    sending_since = fields.Datetime()
+    sent_at = fields.Datetime()
+    delivered_at = fields.Datetime()
+    read_at = fields.Datetime()
+    failure_reason = fields.Char()
+
+    _sql_constraints = [
+        (
+            "idempotency_key_unique",
+            "UNIQUE(idempotency_key)",
+            "A message's idempotency key is unique.",
+        )
+    ]
+
+    # === Queueing === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        messages = super().create(vals_list)
+        if messages.filtered(lambda m: m.state == "queued"):
+            # A trigger is a row of this transaction: the queue runs only
+            # once the run that queued the messages has committed.
+            self.env.ref("collection_ruler.ir_cron_collection_provider_send")._trigger()
+        return messages
+
+    @api.model
+    def _cron_send(self):
+        """Entry point of the queue's scheduled action."""
+        self._send_queue()
+
+    @api.model
+    def _send_queue(self, limit=200):
+        """Send what is queued, or was cut off while sending, one by one.
+
+        Each message is committed before and after its request, so that a
+        crash at any point leaves it either unsent or known as sent.
+
+        :return: the messages handled
+        """
+        now = fields.Datetime.now()
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM collection_provider_message
+                 WHERE (state = 'queued'
+                        AND (next_attempt_at IS NULL OR next_attempt_at <= %(now)s))
+                    OR (state = 'sending' AND sending_since <= %(stale)s)
+                 ORDER BY id LIMIT %(limit)s
+                """,
+                now=now,
+                stale=now - SENDING_GRACE,
+                limit=limit,
+            )
+        )
+        handled = self.browse()
+        for (message_id,) in self.env.cr.fetchall():
+            message = self.browse(message_id)
+            if message._take(now):
+                message._send_one()
+                handled |= message
+        return handled
+
+    def _take(self, now):
+        """Lock this message, mark it sending and commit, unless another
+        worker has it or has sent it since it was selected."""
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE collection_provider_message
+                   SET state = 'sending', sending_since = %(now)s,
+                       attempt_count = attempt_count + 1
+                 WHERE id = (SELECT id FROM collection_provider_message
+                              WHERE id = %(id)s
+                                AND (state = 'queued'
+                                     OR (state = 'sending'
+                                         AND sending_since <= %(stale)s))
+                                FOR UPDATE SKIP LOCKED)
+                RETURNING id
+                """,
+                now=now,
+                stale=now - SENDING_GRACE,
+                id=self.id,
+            )
+        )
+        taken = bool(self.env.cr.fetchone())
+        self.invalidate_recordset()
+        if taken:
+            self._commit()
+        return taken
+
+    def _send_one(self):
+        """Call the provider and record its answer, then commit."""
+        self.ensure_one()
+        try:
+            reference = self.provider_id._send(self)
+        except ProviderTransientError as error:
+            self._retry_later(one_line(str(error)))
+        except ProviderError as error:
+            self._fail(one_line(str(error)))
+        except Exception as error:
+            if is_concurrency_error(error):
+                raise
+            _logger.info(
+                "Collection provider message %s failed", self.id, exc_info=True
+            )
+            self._fail(one_line(str(error)))
+        else:
+            values = {"provider_ref": reference, "failure_reason": False}
+            if STATUS_RANK.get(self.state, 0) < STATUS_RANK["sent"]:
+                values.update(state="sent", sent_at=fields.Datetime.now())
+            self.write(values)
+            if self.provider_id.state == "test":
+                self._simulate_delivery()
+        self._commit()
+
+    def _retry_later(self, reason):
+        if self.attempt_count >= MAX_ATTEMPTS:
+            self._fail(
+                self.env._(
+                    "%(reason)s (gave up after %(count)s attempts)",
+                    reason=reason,
+                    count=self.attempt_count,
+                )
+            )
+            return
+        delay = RETRY_DELAY * 2 ** (self.attempt_count - 1)
+        self.write(
+            {
+                "state": "queued",
+                "next_attempt_at": fields.Datetime.now() + delay,
+                "failure_reason": reason,
+            }
+        )
+
+    def _fail(self, reason):
+        self.write({"state": "failed", "failure_reason": reason})
+
+    def _simulate_delivery(self):
+        """Test mode: the message is delivered as soon as it is sent."""
+        self._apply_status("delivered", fields.Datetime.now())
+
+    def _commit(self):
+        """Commit, so that a crash cannot undo what the provider was told
+        (not in tests, which run in one transaction they roll back)."""
+        if not _testing():
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    # === Statuses === #
+
+    @api.model
+    def _find(self, provider, reference=None, key=None):
+        """The message of ``provider`` a status is about, by the service's
+        id or by the idempotency key it echoes."""
+        domain = [("provider_id", "=", provider.id)]
+        if key:
+            return self.search(domain + [("idempotency_key", "=", key)], limit=1)
+        if reference:
+            return self.search(domain + [("provider_ref", "=", reference)], limit=1)
+        return self.browse()
+
+    def _apply_status(self, status, when, reference=None, reason=None):
+        """Apply a status the service reported, in any order, idempotently.
+
+        A status never goes back: a late *delivered* leaves a *read* message
+        read. *Failed* applies unless the message was delivered or read.
+
+        :param str status: sent, delivered, read or failed
+        :param datetime when: when the service says it happened
+        """
+        for message in self:
+            values = {}
+            if reference and not message.provider_ref:
+                values["provider_ref"] = reference
+            rank = STATUS_RANK.get(message.state, -1)
+            if status == "failed":
+                if message.state not in ("delivered", "read", "failed"):
+                    values.update(state="failed", failure_reason=one_line(reason or ""))
+            elif status in STATUS_RANK:
+                for name in ("sent", "delivered", "read"):
+                    # A read message was delivered and sent, even when those
+                    # statuses are late or lost.
+                    date = f"{name}_at"
+                    if STATUS_RANK[name] <= STATUS_RANK[status] and not message[date]:
+                        values[date] = when
+                if STATUS_RANK[status] > rank:
+                    values["state"] = status
+            if values:
+                message.write(values)
