@@ -15,6 +15,9 @@ from . import collection_channel_letter
 from . import collection_channel_credit_bureau
 from . import collection_provider
 from . import collection_provider_message
+from . import collection_provider_whatsapp
+from . import collection_whatsapp_template
+from . import collection_channel_whatsapp
 from . import collection_bureau_notice_period
 from . import collection_bureau_registration
 from . import collection_bureau_export
@@ -24,4 +27,5 @@ from . import account_move_line
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import res_partner_whatsapp
 from . import report_collection_letter

@@ -127,6 +127,7 @@ class CollectionProviderMessage(models.Model):
 
         :return: the messages handled
         """
+        self = self.sudo()  # the queue is the system's work, as the mail queue
         now = fields.Datetime.now()
         self.flush_model()
         self.env.cr.execute(

@@ -196,6 +196,8 @@ class CollectionRulerStep(models.Model):
         "letter_send_email",
         "bureau",
         "activity_type_id",
+        "whatsapp_template_id",
+        "whatsapp_param_ids",
     )
     def _check_channel_settings(self):
         for step in self:

@@ -14,3 +14,5 @@ from . import test_apply
 from . import test_email
 from . import test_payment_instructions
 from . import test_provider
+from . import test_whatsapp_webhook
+from . import test_whatsapp

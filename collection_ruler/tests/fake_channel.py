@@ -6,7 +6,7 @@ from odoo.addons.collection_ruler.models.collection_channel import Outcome
 
 
 class CollectionRulerStep(models.Model):
-    _inherit = "collection.ruler.step"
+    _inherit = "collection.ruler.step"  # pylint: disable=consider-merging-classes-inherited
 
     channel = fields.Selection(
         selection_add=[("fake", "Fake")], ondelete={"fake": "cascade"}

@@ -66,6 +66,32 @@ class WhatsAppCloud:
         self.access_token = access_token
         self.base_url = base_url.rstrip("/")
 
+    def list_templates(self, account_id):
+        """Every message template of the business account, page after page.
+
+        :return: list of Meta's template dicts (name, language, status,
+            category, components)
+        """
+        url = f"{self.base_url}/{API_VERSION}/{account_id}/message_templates"
+        params = {"limit": 100, "fields": "name,language,status,category,components"}
+        templates = []
+        while url:
+            answer = (
+                provider_http.request(
+                    "GET",
+                    url,
+                    parse_error=parse_error,
+                    params=params,
+                    headers={"Authorization": f"Bearer {self.access_token}"},
+                )
+                or {}
+            )
+            templates += answer.get("data") or []
+            after = ((answer.get("paging") or {}).get("cursors") or {}).get("after")
+            url = url if after and (answer.get("paging") or {}).get("next") else None
+            params = {**params, "after": after}
+        return templates
+
     def send(self, payload):
         """Send one message; return Meta's message id (``wamid...``)."""
         answer = provider_http.request(

@@ -1,0 +1,240 @@
+from odoo import api, fields, models
+from odoo.tools.misc import format_amount, format_date
+
+from ..tools import whatsapp_cloud
+from .collection_channel import Outcome
+from .collection_channel_sms import SPACES
+
+# What a template variable can hold, in the customer's language.
+VALUES = [
+    ("partner_name", "Customer Name"),
+    ("invoice_number", "Invoice Number"),
+    ("amount_due", "Amount Due"),
+    ("due_date", "Due Date"),
+    ("pay_link", "Pay Link"),
+    ("pix_code", "Pix Code"),
+    ("boleto_line", "Boleto Line"),
+    ("company_name", "Company Name"),
+]
+
+
+class CollectionRulerStep(models.Model):
+    _inherit = "collection.ruler.step"
+
+    channel = fields.Selection(
+        selection_add=[("whatsapp", "WhatsApp")], ondelete={"whatsapp": "cascade"}
+    )
+    whatsapp_template_id = fields.Many2one(
+        comodel_name="collection.whatsapp.template",
+        string="WhatsApp Template",
+        domain="[('usable', '=', True)]",
+        ondelete="restrict",
+        help="An approved template of the utility category, synced from the "
+        "provider's business account.",
+    )
+    whatsapp_param_ids = fields.One2many(
+        comodel_name="collection.ruler.step.whatsapp.param",
+        inverse_name="step_id",
+        string="Template Variables",
+        copy=True,
+    )
+
+
+class CollectionRulerStepWhatsAppParam(models.Model):
+    _name = "collection.ruler.step.whatsapp.param"
+    _description = "WhatsApp Template Variable of a Step"
+    _order = "sequence, id"
+
+    step_id = fields.Many2one(
+        comodel_name="collection.ruler.step", required=True, ondelete="cascade"
+    )
+    sequence = fields.Integer(default=10)
+    value = fields.Selection(selection=VALUES, required=True)
+
+
+class CollectionRulerEvent(models.Model):
+    _inherit = "collection.ruler.event"
+
+    provider_message_id = fields.Many2one(
+        comodel_name="collection.provider.message",
+        string="WhatsApp Message",
+        ondelete="set null",
+        readonly=True,
+    )
+    provider_message_state = fields.Selection(
+        related="provider_message_id.state", string="Delivery"
+    )
+
+
+class CollectionProviderMessage(models.Model):
+    _inherit = "collection.provider.message"
+
+    def _fail(self, reason):
+        """A message the provider refused for good fails its event."""
+        res = super()._fail(reason)
+        for message in self.filtered(lambda m: m.event_id.state == "done"):
+            event = message.event_id
+            event.write({"state": "failed", "failure_reason": reason})
+            event.move_id._message_log(
+                body=self.env._(
+                    "Collection step %(step)s: the WhatsApp message failed: "
+                    "%(reason)s",
+                    step=event.step_id.name,
+                    reason=reason,
+                )
+            )
+        return res
+
+
+class CollectionChannelWhatsApp(models.AbstractModel):
+    """WhatsApp: an approved template message, sent through the company's
+    WhatsApp provider after the run commits (``collection.provider.message``).
+
+    The event is done once the message is queued; the message's statuses
+    (sent, delivered, read) show on the event, and a message the provider
+    refuses for good fails it.
+    """
+
+    _name = "collection.channel.whatsapp"
+    _inherit = "collection.channel"
+    _description = "Collection Channel: WhatsApp"
+
+    @api.model
+    def _check_step(self, step):
+        template = step.whatsapp_template_id
+        if not template:
+            return [self.env._("Choose an approved WhatsApp template.")]
+        if len(step.whatsapp_param_ids) != template.variable_count:
+            return [
+                self.env._(
+                    "The template %(template)s has %(count)s variables: give "
+                    "each one a value.",
+                    template=template.display_name,
+                    count=template.variable_count,
+                )
+            ]
+        return []
+
+    @api.model
+    def _get_provider(self, company):
+        return (
+            self.env["collection.provider"]
+            .sudo()
+            .search(
+                [
+                    ("code", "=", "whatsapp_cloud"),
+                    ("state", "in", ("test", "enabled")),
+                    ("company_id", "=", company.id),
+                ],
+                limit=1,
+            )
+        )
+
+    @api.model
+    def _get_unreachable_reasons(self, events):
+        reasons = {}
+        for event in events:
+            partner = event.move_id.partner_id.sudo()
+            customer = partner.display_name
+            if partner.collection_whatsapp_opt_out_date:
+                reasons[event.id] = self.env._(
+                    "%(customer)s opted out of WhatsApp messages.", customer=customer
+                )
+            elif not partner.collection_whatsapp_opt_in:
+                reasons[event.id] = self.env._(
+                    "%(customer)s has not agreed to WhatsApp messages.",
+                    customer=customer,
+                )
+            elif not partner.phone_sanitized:
+                reasons[event.id] = self.env._(
+                    "%(customer)s has no valid mobile number for WhatsApp.",
+                    customer=customer,
+                )
+        return reasons
+
+    @api.model
+    def _get_value(self, move, value, lang, links):
+        """The text of one template variable for ``move``, in ``lang``."""
+        env = self.env
+        if value == "amount_due":
+            # Meta's variables take plain text: no no-break spaces.
+            return format_amount(
+                env, move.collection_amount_due, move.currency_id, lang_code=lang
+            ).translate(SPACES)
+        if value == "due_date":
+            return format_date(env, move.invoice_date_due, lang_code=lang)
+        if value == "pay_link":
+            return links.get(move.collection_pay_url) or move.collection_pay_url
+        return {
+            "partner_name": move.partner_id.name,
+            "invoice_number": move.name,
+            "pix_code": move.collection_pix_code,
+            "boleto_line": move.collection_boleto_line,
+            "company_name": move.company_id.name,
+        }.get(value)
+
+    @api.model
+    def _execute_batch(self, events, deadline=None):
+        outcomes, events = self._split_unreachable(events)
+        if not events:
+            return outcomes
+        provider = self._get_provider(events.company_id[:1])
+        if not provider:
+            reason = self.env._("No WhatsApp provider is enabled for this company.")
+            return outcomes | {event.id: Outcome.failed(reason) for event in events}
+        links = {}
+        if "pay_link" in events.step_id.whatsapp_param_ids.mapped("value"):
+            links = self.env["account.move"]._collection_shorten_urls(
+                url for url in events.move_id.mapped("collection_pay_url") if url
+            )
+        Message = self.env["collection.provider.message"].sudo()
+        values, queued = [], []
+        for event in events:
+            move, step = event.move_id, event.step_id
+            lang = move.partner_id.lang or move.company_id.partner_id.lang
+            texts = [
+                self._get_value(move, param.value, lang, links)
+                for param in step.whatsapp_param_ids
+            ]
+            if not all(texts):
+                labels = dict(VALUES)
+                missing = [
+                    labels[p.value]
+                    for p, text in zip(step.whatsapp_param_ids, texts, strict=True)
+                    if not text
+                ]
+                outcomes[event.id] = Outcome.failed(
+                    self.env._(
+                        "Nothing to put in the template's %(values)s.",
+                        values=", ".join(missing),
+                    )
+                )
+                continue
+            key = Message._fields["idempotency_key"].default(Message)
+            recipient = move.partner_id.sudo().phone_sanitized.lstrip("+")
+            template = step.whatsapp_template_id
+            values.append(
+                {
+                    "provider_id": provider.id,
+                    "event_id": event.id,
+                    "partner_id": move.partner_id.id,
+                    "recipient": recipient,
+                    "idempotency_key": key,
+                    "payload": whatsapp_cloud.template_payload(
+                        recipient, template.name, template.language, texts, key
+                    ),
+                }
+            )
+            queued.append(event)
+        for event, message in zip(queued, Message.create(values), strict=True):
+            outcomes[event.id] = Outcome.done(
+                {"provider_message_id": message.id},
+                note=self.env._(
+                    "Collection step %(step)s: WhatsApp message %(template)s queued "
+                    "for %(number)s.",
+                    step=event.step_id.name,
+                    template=event.step_id.whatsapp_template_id.name,
+                    number=message.recipient,
+                ),
+            )
+        return outcomes

@@ -1,0 +1,187 @@
+"""The WhatsApp step: templates synced from Meta, a message per event in the
+customer's language, sent after the run through the provider's queue."""
+
+from odoo import Command
+from odoo.exceptions import ValidationError
+from odoo.tests import tagged
+
+from .common import CollectionRulerCommon, day
+from .fake_servers import FakeServer, only_local_network
+
+WAMID = "wamid.HBgNNTUxMTk4NzY1NDMyMRUCABEYEjQ1"
+BODY = "Olá, {{1}}. A fatura {{2}} de {{3}} venceu em {{4}}. Pague em {{5}}"
+
+
+def _template(name, category="UTILITY", status="APPROVED", body=BODY):
+    return {
+        "name": name,
+        "language": "pt_BR",
+        "status": status,
+        "category": category,
+        "components": [{"type": "BODY", "text": body}],
+        "id": f"id-{name}",
+    }
+
+
+@tagged("post_install", "-at_install")
+class TestWhatsAppStep(CollectionRulerCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._load_pt_br()
+        cls.provider = cls.env["collection.provider"].create(
+            {
+                "name": "WhatsApp",
+                "code": "whatsapp_cloud",
+                "state": "enabled",
+                "company_id": cls.company.id,
+                "whatsapp_phone_number_id": "106540352242922",
+                "whatsapp_account_id": "102290129340398",
+                "whatsapp_access_token": "EAAtoken",
+            }
+        )
+        cls.customer.write({"lang": "pt_BR", "collection_whatsapp_opt_in": True})
+        cls.brl = cls.env.ref("base.BRL")
+        cls.brl.active = True
+
+    def setUp(self):
+        super().setUp()
+        self.server = self.enterContext(FakeServer())
+        self.enterContext(only_local_network())
+        self.env["ir.config_parameter"].sudo().set_param(
+            "collection_ruler.whatsapp_cloud_url", self.server.url
+        )
+
+    def _sync(self):
+        self.server.script(
+            (
+                200,
+                {
+                    "data": [
+                        _template("fatura_vencida"),
+                        _template("promo", "MARKETING"),
+                    ],
+                    "paging": {"cursors": {"after": "MQZDZD"}, "next": "more"},
+                },
+            ),
+            (200, {"data": [_template("pendente", status="PENDING")], "paging": {}}),
+        )
+        self.provider.action_sync_templates()
+        return self.provider.whatsapp_template_ids
+
+    def _step(
+        self,
+        values=("partner_name", "invoice_number", "amount_due", "due_date", "pay_link"),
+    ):
+        template = self.provider.whatsapp_template_ids.filtered(
+            lambda t: t.name == "fatura_vencida"
+        )
+        ruler = self.env["collection.ruler"].create(
+            {
+                "name": "WhatsApp ruler",
+                "step_ids": [
+                    Command.create(
+                        {
+                            "name": "WhatsApp a week late",
+                            "offset_days": 7,
+                            "channel": "whatsapp",
+                            "whatsapp_template_id": template.id,
+                            "whatsapp_param_ids": [
+                                Command.create({"sequence": i, "value": value})
+                                for i, value in enumerate(values)
+                            ],
+                        }
+                    )
+                ],
+            }
+        )
+        return ruler
+
+    def test_templates_are_synced_page_by_page(self):
+        templates = self._sync()
+        self.assertEqual(
+            sorted(templates.mapped("name")), ["fatura_vencida", "pendente", "promo"]
+        )
+        self.assertEqual(
+            self.server.requests[1]["path"].split("?")[0],
+            "/v21.0/102290129340398/message_templates",
+        )
+        self.assertIn("after=MQZDZD", self.server.requests[1]["path"])
+        usable = templates.filtered("usable")
+        self.assertEqual(
+            usable.mapped("name"), ["fatura_vencida"], "approved utility only"
+        )
+        self.assertEqual(usable.variable_count, 5)
+        # Meta deleted "promo" and approved "pendente".
+        self.server.script(
+            (200, {"data": [_template("fatura_vencida"), _template("pendente")]})
+        )
+        self.provider.action_sync_templates()
+        self.assertEqual(
+            sorted(
+                self.provider.whatsapp_template_ids.filtered("usable").mapped("name")
+            ),
+            ["fatura_vencida", "pendente"],
+        )
+        self.assertNotIn("promo", self.provider.whatsapp_template_ids.mapped("name"))
+
+    def test_a_step_needs_a_value_for_each_variable(self):
+        self._sync()
+        with self.assertRaisesRegex(ValidationError, "has 5 variables"):
+            self._step(values=("partner_name",))
+
+    def test_the_message_is_in_the_customer_language_and_sent_after_the_run(self):
+        self._sync()
+        ruler = self._step()
+        move = self._create_invoice(
+            collection_ruler_id=ruler.id, currency_id=self.brl.id, amount=1234.5
+        )
+        self.server.requests.clear()
+        counts = self._run(day(7))
+        self.assertEqual(counts["done"], 1)
+        event = move.collection_event_ids
+        message = event.provider_message_id
+        self.assertEqual(message.state, "queued")
+        self.assertFalse(self.server.requests, "nothing sent inside the run")
+        params = [
+            p["text"]
+            for p in message.payload["template"]["components"][0]["parameters"]
+        ]
+        self.assertEqual(
+            params[:4], ["Padaria Pão Quente", move.name, "R$ 1.234,50", "10/03/2026"]
+        )
+        self.assertRegex(params[4], r"/r/\w+$", "the pay link, shortened")
+        self.assertEqual(message.recipient, "5511987654321")
+        self.assertEqual(message.payload["template"]["language"], {"code": "pt_BR"})
+        self.server.script((200, {"messages": [{"id": WAMID}]}))
+        self.env["collection.provider.message"]._send_queue()
+        self.assertEqual(len(self.server.requests), 1)
+        self.assertEqual(
+            (message.state, event.provider_message_state), ("sent", "sent")
+        )
+
+    def test_opted_out_and_not_opted_in_customers_are_not_messaged(self):
+        self._sync()
+        ruler = self._step()
+        out = self._create_invoice(collection_ruler_id=ruler.id)
+        self.customer.collection_whatsapp_opt_out_date = day(0)
+        never = self._create_invoice(
+            partner=self.customer_2, collection_ruler_id=ruler.id
+        )
+        self._run(day(7))
+        self.assertEqual(out.collection_event_ids.state, "failed")
+        self.assertIn("opted out", out.collection_event_ids.failure_reason)
+        self.assertIn("has not agreed", never.collection_event_ids.failure_reason)
+        self.assertFalse(self.env["collection.provider.message"].search([]))
+
+    def test_a_refused_message_fails_its_event_with_meta_reason(self):
+        self._sync()
+        move = self._create_invoice(collection_ruler_id=self._step().id)
+        self._run(day(7))
+        error = {"message": "(#132001) Template name does not exist in the translation"}
+        self.server.script((404, {"error": error}))
+        self.env["collection.provider.message"]._send_queue()
+        event = move.collection_event_ids
+        self.assertEqual(event.state, "failed")
+        self.assertEqual(event.failure_reason, error["message"])
+        self.assertIn("the WhatsApp message failed", move.message_ids[0].body)
