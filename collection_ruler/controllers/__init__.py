@@ -1,1 +1,2 @@
 from . import whatsapp
+from . import twilio

@@ -16,6 +16,7 @@ from . import collection_channel_credit_bureau
 from . import collection_provider
 from . import collection_provider_message
 from . import collection_provider_whatsapp
+from . import collection_provider_twilio
 from . import collection_whatsapp_template
 from . import collection_channel_whatsapp
 from . import collection_bureau_notice_period

@@ -67,7 +67,7 @@ class CollectionRulerEvent(models.Model):
 
 
 class CollectionProviderMessage(models.Model):
-    _inherit = "collection.provider.message"
+    _inherit = "collection.provider.message"  # pylint: disable=consider-merging-classes-inherited
 
     def _fail(self, reason):
         """A message the provider refused for good fails its event."""

@@ -3,11 +3,6 @@ from odoo.exceptions import UserError
 
 from ..tools import whatsapp_cloud
 
-# Where a provider's client sends its requests, when a system parameter does
-# not say otherwise (a staging server, or a test's fake server).
-URL_PARAMS = {"whatsapp_cloud": "collection_ruler.whatsapp_cloud_url"}
-DEFAULT_URLS = {"whatsapp_cloud": whatsapp_cloud.GRAPH_URL}
-
 
 class CollectionProvider(models.Model):
     """A service that carries messages the ERP cannot send by itself.
@@ -19,8 +14,10 @@ class CollectionProvider(models.Model):
     readable only by administrators.
 
     A provider's code ``<code>`` implements ``_<code>_send(message)``, which
-    returns the service's id for the message, and may override
-    ``_<code>_check()``.
+    returns the service's id for the message, and ``_<code>_default_url()``,
+    the base URL of its API, which the system parameter
+    ``collection_ruler.<code>_url`` overrides (a staging server, or a test's
+    fake server).
     """
 
     _name = "collection.provider"
@@ -100,9 +97,15 @@ class CollectionProvider(models.Model):
     def _get_url(self):
         """The base URL of the service's API."""
         self.ensure_one()
-        param = URL_PARAMS.get(self.code)
-        url = param and self.env["ir.config_parameter"].sudo().get_param(param)
-        return url or DEFAULT_URLS.get(self.code)
+        url = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param(f"collection_ruler.{self.code}_url")
+        )
+        return url or getattr(self, f"_{self.code}_default_url")()
+
+    def _whatsapp_cloud_default_url(self):
+        return whatsapp_cloud.GRAPH_URL
 
     def _send(self, message):
         """Send ``message`` through the service, or simulate it in test.

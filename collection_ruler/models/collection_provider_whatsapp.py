@@ -47,7 +47,7 @@ class CollectionProvider(models.Model):
     """WhatsApp Cloud API webhooks: the handshake, the signature, statuses
     and the customers' replies (``controllers/whatsapp.py`` routes them)."""
 
-    _inherit = "collection.provider"
+    _inherit = "collection.provider"  # pylint: disable=consider-merging-classes-inherited
 
     whatsapp_opt_out_keywords = fields.Char(
         string="Opt-out Keywords",

@@ -16,3 +16,4 @@ from . import test_payment_instructions
 from . import test_provider
 from . import test_whatsapp_webhook
 from . import test_whatsapp
+from . import test_twilio

@@ -28,7 +28,10 @@ class FakeServer:
                         "method": self.command,
                         "path": self.path,
                         "headers": dict(self.headers),
-                        "json": json.loads(body) if body else None,
+                        "body": body.decode(),
+                        "json": json.loads(body)
+                        if body and "json" in self.headers.get("Content-Type", "")
+                        else None,
                     }
                 )
                 status, answer, delay = server._next()

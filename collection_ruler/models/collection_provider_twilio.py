@@ -1,0 +1,104 @@
+from odoo import fields, models
+
+from ..tools import twilio_voice
+
+
+class CollectionProvider(models.Model):
+    """Twilio Programmable Voice: calls that play a recorded message, and
+    their signed status callbacks (``controllers/twilio.py``)."""
+
+    _inherit = "collection.provider"  # pylint: disable=consider-merging-classes-inherited
+
+    code = fields.Selection(
+        selection_add=[("twilio_voice", "Twilio Voice")],
+        ondelete={"twilio_voice": "cascade"},
+    )
+    twilio_account_sid = fields.Char(
+        string="Account SID",
+        groups="base.group_system",
+        help="In Twilio's console, Account Info.",
+    )
+    twilio_auth_token = fields.Char(
+        string="Auth Token",
+        groups="base.group_system",
+        copy=False,
+        help="In Twilio's console, Account Info. It also signs Twilio's callbacks.",
+    )
+    twilio_from_number = fields.Char(
+        string="Caller Number",
+        groups="base.group_system",
+        help="A Twilio number able to call Brazil, in E.164 (+55...).",
+    )
+
+    def _twilio_voice_default_url(self):
+        return twilio_voice.API_URL
+
+    def _twilio_voice_send(self, message):
+        client = twilio_voice.TwilioVoice(
+            self.twilio_account_sid, self.twilio_auth_token, self._get_url()
+        )
+        fields_ = dict(message.payload or {})
+        fields_.setdefault("From", self.twilio_from_number)
+        fields_.setdefault("StatusCallback", self._twilio_voice_status_url())
+        fields_.setdefault("StatusCallbackMethod", "POST")
+        return client.create_call(fields_)
+
+    def _twilio_voice_status_url(self):
+        """The public URL Twilio posts a call's final status to."""
+        self.ensure_one()
+        return f"{self.get_base_url()}/collection_ruler/twilio/{self.id}/status"
+
+    def _twilio_voice_check_signature(self, url, params, header):
+        self.ensure_one()
+        return twilio_voice.check_signature(
+            self.sudo().twilio_auth_token, url, params, header
+        )
+
+    def _twilio_voice_apply_status(self, params):
+        """A call's status: answered is delivered, with its duration; busy,
+        no answer, failed or cancelled fails the message with that status."""
+        self.ensure_one()
+        message = (
+            self.env["collection.provider.message"]
+            .sudo()
+            ._find(self, reference=params.get("CallSid"))
+        )
+        status = params.get("CallStatus")
+        if not message or not status:
+            return
+        values = {"call_status": status}
+        if params.get("CallDuration", "").isdigit():
+            values["call_duration"] = int(params["CallDuration"])
+        if params.get("AnsweredBy"):
+            values["call_answered_by"] = params["AnsweredBy"]
+        message.write(values)
+        now = fields.Datetime.now()
+        if status == twilio_voice.ANSWERED:
+            message._apply_status("delivered", now)
+        elif status in twilio_voice.NOT_ANSWERED:
+            labels = dict(message._fields["call_status"].selection or [])
+            message._apply_status("failed", now, reason=labels.get(status, status))
+
+
+class CollectionProviderMessage(models.Model):
+    _inherit = "collection.provider.message"  # pylint: disable=consider-merging-classes-inherited
+
+    call_status = fields.Selection(
+        selection=[
+            ("queued", "Queued"),
+            ("ringing", "Ringing"),
+            ("in-progress", "In Progress"),
+            ("completed", "Answered"),
+            ("busy", "Busy"),
+            ("no-answer", "No Answer"),
+            ("failed", "Call Failed"),
+            ("canceled", "Cancelled"),
+        ],
+        readonly=True,
+    )
+    call_duration = fields.Integer(string="Call Duration (s)", readonly=True)
+    call_answered_by = fields.Char(
+        string="Answered By",
+        readonly=True,
+        help="Twilio's answering machine detection: human, machine_start...",
+    )
