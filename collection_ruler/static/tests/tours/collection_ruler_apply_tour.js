@@ -8,6 +8,9 @@ registry.category("web_tour.tours").add("collection_ruler_apply_tour", {
     steps: () => [
         {
             content: "Select the customer's invoice",
+            // The first page of a fresh database builds its assets: slow on a
+            // busy machine.
+            timeout: 30000,
             trigger:
                 "tr.o_data_row:has(td:contains('Tour Debtor')) .o_list_record_selector input",
             run: "click",
@@ -34,6 +37,7 @@ registry.category("web_tour.tours").add("collection_ruler_apply_tour", {
         },
         {
             content: "The preview counts the invoice and the step already past",
+            timeout: 20000,
             trigger:
                 ".modal .o_field_widget[name=preview]:contains('1 invoice will follow Tour Ruler'):contains('will not be sent')",
         },
