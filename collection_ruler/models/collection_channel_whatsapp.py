@@ -102,8 +102,12 @@ class CollectionChannelWhatsApp(models.AbstractModel):
     @api.model
     def _check_step(self, step):
         template = step.whatsapp_template_id
-        if not template:
-            return [self.env._("Choose an approved WhatsApp template.")]
+        if not template or not template.usable:
+            return [
+                self.env._(
+                    "Choose an approved WhatsApp template of the utility category."
+                )
+            ]
         if len(step.whatsapp_param_ids) != template.variable_count:
             return [
                 self.env._(

@@ -266,7 +266,8 @@ class CollectionProviderMessage(models.Model):
             rank = STATUS_RANK.get(message.state, -1)
             if status == "failed":
                 if message.state not in ("delivered", "read", "failed"):
-                    values.update(state="failed", failure_reason=one_line(reason or ""))
+                    # Through _fail, which fails the message's event too.
+                    message._fail(one_line(reason or ""))
             elif status in STATUS_RANK:
                 for name in ("sent", "delivered", "read"):
                     # A read message was delivered and sent, even when those

@@ -125,10 +125,16 @@ class TestWhatsAppStep(CollectionRulerCommon):
         )
         self.assertNotIn("promo", self.provider.whatsapp_template_ids.mapped("name"))
 
-    def test_a_step_needs_a_value_for_each_variable(self):
+    def test_a_step_needs_a_utility_template_and_a_value_per_variable(self):
         self._sync()
         with self.assertRaisesRegex(ValidationError, "has 5 variables"):
             self._step(values=("partner_name",))
+        step = self._step().step_ids
+        promo = self.provider.whatsapp_template_ids.filtered(
+            lambda t: t.name == "promo"
+        )
+        with self.assertRaisesRegex(ValidationError, "of the utility category"):
+            step.whatsapp_template_id = promo
 
     def test_the_message_is_in_the_customer_language_and_sent_after_the_run(self):
         self._sync()
@@ -173,6 +179,22 @@ class TestWhatsAppStep(CollectionRulerCommon):
         self.assertIn("opted out", out.collection_event_ids.failure_reason)
         self.assertIn("has not agreed", never.collection_event_ids.failure_reason)
         self.assertFalse(self.env["collection.provider.message"].search([]))
+
+    def test_a_failed_status_fails_the_event(self):
+        self._sync()
+        move = self._create_invoice(collection_ruler_id=self._step().id)
+        self._run(day(7))
+        self.server.script((200, {"messages": [{"id": WAMID}]}))
+        self.env["collection.provider.message"]._send_queue()
+        message = move.collection_event_ids.provider_message_id
+        # As the webhook does, in sudo.
+        message.sudo()._apply_status(
+            "failed", day(7), reason="(131026) Message undeliverable"
+        )
+        self.assertEqual(move.collection_event_ids.state, "failed")
+        self.assertEqual(
+            move.collection_event_ids.failure_reason, "(131026) Message undeliverable"
+        )
 
     def test_a_refused_message_fails_its_event_with_meta_reason(self):
         self._sync()
