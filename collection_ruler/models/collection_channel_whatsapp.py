@@ -57,7 +57,7 @@ class CollectionRulerEvent(models.Model):
 
     provider_message_id = fields.Many2one(
         comodel_name="collection.provider.message",
-        string="WhatsApp Message",
+        string="Provider Message",
         ondelete="set null",
         readonly=True,
     )

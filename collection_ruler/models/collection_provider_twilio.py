@@ -73,11 +73,18 @@ class CollectionProvider(models.Model):
             values["call_answered_by"] = params["AnsweredBy"]
         message.write(values)
         now = fields.Datetime.now()
-        if status == twilio_voice.ANSWERED:
+        Voice = self.env["collection.channel.voice"]
+        if Voice._is_unanswered(message, status, params.get("AnsweredBy")):
+            labels = dict(
+                message._fields["call_status"]._description_selection(self.env)
+            )
+            reason = labels.get(status, status)
+            if status == twilio_voice.ANSWERED:
+                reason = self.env._("Answering machine")
+            if not Voice._retry_call(message, reason):
+                message._apply_status("failed", now, reason=reason)
+        elif status == twilio_voice.ANSWERED:
             message._apply_status("delivered", now)
-        elif status in twilio_voice.NOT_ANSWERED:
-            labels = dict(message._fields["call_status"].selection or [])
-            message._apply_status("failed", now, reason=labels.get(status, status))
 
 
 class CollectionProviderMessage(models.Model):

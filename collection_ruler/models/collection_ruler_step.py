@@ -198,6 +198,9 @@ class CollectionRulerStep(models.Model):
         "activity_type_id",
         "whatsapp_template_id",
         "whatsapp_param_ids",
+        "voice_script",
+        "voice_retry_count",
+        "voice_retry_hours",
     )
     def _check_channel_settings(self):
         for step in self:

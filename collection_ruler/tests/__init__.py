@@ -17,3 +17,4 @@ from . import test_provider
 from . import test_whatsapp_webhook
 from . import test_whatsapp
 from . import test_twilio
+from . import test_voice

@@ -1,0 +1,213 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from ..tools import twilio_voice
+from .collection_channel import Outcome
+
+# Twilio's voices for the languages a script is spoken in.
+VOICES = {"pt": ("pt-BR", "Polly.Camila"), "en": ("en-US", "Polly.Joanna")}
+
+
+class CollectionRulerStep(models.Model):
+    _inherit = "collection.ruler.step"  # pylint: disable=consider-merging-classes-inherited
+
+    channel = fields.Selection(
+        selection_add=[("voice", "Recorded Call")], ondelete={"voice": "cascade"}
+    )
+    voice_script = fields.Text(
+        string="Spoken Message",
+        translate=True,
+        help="What the call says, in the customer's language. Placeholders as in "
+        "email templates: {{ object.partner_id.name }}, "
+        "{{ format_amount(object.collection_amount_due, object.currency_id) }}, "
+        "{{ format_date(object.invoice_date_due) }}.",
+    )
+    voice_retry_count = fields.Integer(
+        string="Call Retries",
+        default=2,
+        help="How many times an unanswered call is tried again.",
+    )
+    voice_retry_hours = fields.Integer(
+        string="Hours Between Calls",
+        default=2,
+    )
+    voice_machine = fields.Selection(
+        selection=[
+            ("leave", "Leave the message"),
+            ("no_answer", "Treat as no answer"),
+        ],
+        string="Answering Machine",
+        default="leave",
+        help="What a call that reaches an answering machine counts as.",
+    )
+
+
+class CollectionChannelVoice(models.AbstractModel):
+    """Recorded call: a call that speaks the step's message, placed through
+    the company's voice provider after the run commits.
+
+    The event is done once the call is queued. An unanswered call (busy, no
+    answer, failed, or an answering machine when the step says so) is tried
+    again as the step says; when the retries run out, the event fails. The
+    *Call* channel stays for calls a person makes.
+    """
+
+    _name = "collection.channel.voice"
+    _inherit = "collection.channel"
+    _description = "Collection Channel: Recorded Call"
+
+    @api.model
+    def _check_step(self, step):
+        if not (step.voice_script or "").strip():
+            return [self.env._("Write the message the call speaks.")]
+        if step.voice_retry_count < 0 or step.voice_retry_hours < 0:
+            return [
+                self.env._("Call retries and the hours between them are not negative.")
+            ]
+        return []
+
+    @api.model
+    def _get_provider(self, company):
+        return (
+            self.env["collection.provider"]
+            .sudo()
+            .search(
+                [
+                    ("code", "=", "twilio_voice"),
+                    ("state", "in", ("test", "enabled")),
+                    ("company_id", "=", company.id),
+                ],
+                limit=1,
+            )
+        )
+
+    @api.model
+    def _get_unreachable_reasons(self, events):
+        return {
+            event.id: self.env._(
+                "%(customer)s has no valid phone number to call.",
+                customer=event.move_id.partner_id.display_name,
+            )
+            for event in events
+            if not event.move_id.partner_id.sudo().phone_sanitized
+        }
+
+    @api.model
+    def _render_scripts(self, step, moves):
+        """The spoken message of ``step`` for each of ``moves``, in its
+        customer's language, through Odoo's sandboxed renderer.
+
+        :return: dict {move id: (text, lang)}
+        """
+        texts = {}
+        Render = self.env["mail.render.mixin"]
+        by_lang = {}
+        for move in moves:
+            lang = move.partner_id.lang or move.company_id.partner_id.lang or "en_US"
+            by_lang.setdefault(lang, self.env["account.move"])
+            by_lang[lang] |= move
+        for lang, group in by_lang.items():
+            script = step.with_context(lang=lang).voice_script
+            rendered = Render.with_context(lang=lang)._render_template(
+                script, "account.move", group.ids, engine="inline_template"
+            )
+            texts.update({move_id: (text, lang) for move_id, text in rendered.items()})
+        return texts
+
+    @api.model
+    def _execute_batch(self, events, deadline=None):
+        outcomes, events = self._split_unreachable(events)
+        if not events:
+            return outcomes
+        provider = self._get_provider(events.company_id[:1])
+        if not provider:
+            reason = self.env._("No voice provider is enabled for this company.")
+            return outcomes | {event.id: Outcome.failed(reason) for event in events}
+        texts = {}
+        for step in events.step_id:
+            texts.update(
+                self._render_scripts(
+                    step, events.filtered(lambda e, s=step: e.step_id == s).move_id
+                )
+            )
+        values = []
+        for event in events:
+            text, lang = texts[event.move_id.id]
+            language, voice = VOICES.get(lang[:2], VOICES["en"])
+            number = event.move_id.partner_id.sudo().phone_sanitized
+            values.append(
+                {
+                    "provider_id": provider.id,
+                    "event_id": event.id,
+                    "partner_id": event.move_id.partner_id.id,
+                    "recipient": number,
+                    "payload": {
+                        "To": number,
+                        "Twiml": twilio_voice.twiml(
+                            say=text, language=language, voice=voice
+                        ),
+                        "MachineDetection": "Enable",
+                    },
+                }
+            )
+        messages = self.env["collection.provider.message"].sudo().create(values)
+        for event, message in zip(events, messages, strict=True):
+            outcomes[event.id] = Outcome.done(
+                {"provider_message_id": message.id},
+                note=self.env._(
+                    "Collection step %(step)s: recorded call queued for %(number)s.",
+                    step=event.step_id.name,
+                    number=message.recipient,
+                ),
+            )
+        return outcomes
+
+    @api.model
+    def _is_unanswered(self, message, status, answered_by):
+        """Whether a call's final status counts as not answered."""
+        if status in twilio_voice.NOT_ANSWERED:
+            return True
+        step = message.event_id.step_id
+        machine = (answered_by or "").startswith(("machine", "fax"))
+        return (
+            status == twilio_voice.ANSWERED
+            and machine
+            and (step.voice_machine == "no_answer")
+        )
+
+    @api.model
+    def _retry_call(self, message, reason):
+        """Queue the call again when its step has retries left.
+
+        :return: the new message, or an empty recordset when none is left
+        """
+        event, step = message.event_id, message.event_id.step_id
+        Message = self.env["collection.provider.message"].sudo()
+        if not event or step.channel != "voice":
+            return Message
+        calls = Message.search_count([("event_id", "=", event.id)])
+        if calls > step.voice_retry_count:
+            return Message
+        when = fields.Datetime.now() + timedelta(hours=step.voice_retry_hours)
+        retry = Message.create(
+            {
+                "provider_id": message.provider_id.id,
+                "event_id": event.id,
+                "partner_id": message.partner_id.id,
+                "recipient": message.recipient,
+                "payload": message.payload,
+                "next_attempt_at": when,
+            }
+        )
+        message.write({"state": "failed", "failure_reason": reason})
+        event.provider_message_id = retry
+        event.move_id._message_log(
+            body=self.env._(
+                "Collection step %(step)s: %(reason)s; calling again on %(date)s.",
+                step=step.name,
+                reason=reason,
+                date=fields.Datetime.to_string(when),
+            )
+        )
+        return retry

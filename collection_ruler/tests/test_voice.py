@@ -1,0 +1,143 @@
+"""The recorded-call step: the spoken message, Twilio's call, and unanswered
+calls tried again as the step says, then failed."""
+
+from datetime import timedelta
+
+from freezegun import freeze_time
+from lxml import etree
+
+from odoo import Command
+from odoo.exceptions import ValidationError
+from odoo.tests import tagged
+
+from .common import CollectionRulerCommon, day
+from .fake_servers import FakeServer, only_local_network
+
+SCRIPT = (
+    "Hello {{ object.partner_id.name }}, invoice {{ object.name }} of "
+    "{{ format_amount(object.collection_amount_due, object.currency_id) }} is late."
+)
+
+
+@tagged("post_install", "-at_install")
+class TestVoiceStep(CollectionRulerCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.provider = cls.env["collection.provider"].create(
+            {
+                "name": "Twilio",
+                "code": "twilio_voice",
+                "state": "enabled",
+                "company_id": cls.company.id,
+                "twilio_account_sid": "AC0123456789abcdef0123456789abcdef",
+                "twilio_auth_token": "token",
+                "twilio_from_number": "+551140040000",
+            }
+        )
+        cls.voice_ruler = cls.env["collection.ruler"].create(
+            {
+                "name": "Robot calls",
+                "step_ids": [
+                    Command.create(
+                        {
+                            "name": "Recorded call",
+                            "offset_days": 3,
+                            "channel": "voice",
+                            "voice_script": SCRIPT,
+                            "voice_retry_count": 2,
+                            "voice_retry_hours": 2,
+                        }
+                    )
+                ],
+            }
+        )
+        cls.step = cls.voice_ruler.step_ids
+
+    def setUp(self):
+        super().setUp()
+        self.server = self.enterContext(FakeServer())
+        self.enterContext(only_local_network())
+        self.env["ir.config_parameter"].sudo().set_param(
+            "collection_ruler.twilio_voice_url", self.server.url
+        )
+        self.Message = self.env["collection.provider.message"].sudo()
+        # The day the step is due: calls and their statuses happen then.
+        self.enterContext(freeze_time(day(3)))
+
+    def _queued_call(self):
+        move = self._create_invoice(collection_ruler_id=self.voice_ruler.id)
+        self.assertEqual(self._run(day(3))["done"], 1)
+        return move, move.collection_event_ids
+
+    def _status(self, message, status, **params):
+        self.provider._twilio_voice_apply_status(
+            {"CallSid": message.provider_ref, "CallStatus": status, **params}
+        )
+
+    def _send(self, sid):
+        self.server.script((201, {"sid": sid}))
+        return self.Message._send_queue()
+
+    def test_a_step_needs_its_spoken_message(self):
+        with self.assertRaisesRegex(ValidationError, "Write the message"):
+            self.step.voice_script = " "
+
+    def test_the_call_speaks_the_rendered_message(self):
+        _move, event = self._queued_call()
+        message = event.provider_message_id
+        twiml = etree.fromstring(message.payload["Twiml"].encode())
+        say = twiml.find("Say")
+        self.assertIn(
+            f"Hello Padaria Pão Quente, invoice {event.move_id.name}", say.text
+        )
+        self.assertIn("1,000.00", say.text, "the amount as the customer reads it")
+        self.assertEqual(say.get("language"), "en-US")
+        self.assertEqual(message.payload["To"], "+5511987654321")
+        self._send("CA1")
+        self.assertEqual(message.state, "sent")
+        self._status(message, "completed", CallDuration="31", AnsweredBy="human")
+        self.assertEqual((message.state, message.call_duration), ("delivered", 31))
+        self.assertEqual(event.state, "done")
+
+    def test_unanswered_calls_are_tried_again_then_fail(self):
+        move, event = self._queued_call()
+        first = event.provider_message_id
+        self._send("CA1")
+        self._status(first, "no-answer")
+        second = event.provider_message_id
+        self.assertNotEqual(second, first)
+        self.assertEqual(first.state, "failed")
+        self.assertEqual(second.state, "queued")
+        self.assertEqual(event.state, "done", "not failed while retries are left")
+        self.assertIn("calling again", move.message_ids[0].body)
+        self.assertFalse(self.Message._send_queue(), "not before two hours")
+        later = second.next_attempt_at
+        self.assertEqual(later, day(3) + timedelta(hours=2))
+        with freeze_time(later):
+            self._send("CA2")
+            self._status(second, "busy")
+        third = event.provider_message_id
+        self.assertEqual(third.next_attempt_at, later + timedelta(hours=2))
+        with freeze_time(third.next_attempt_at):
+            self._send("CA3")
+            self._status(third, "failed")
+        self.assertEqual(event.state, "failed")
+        self.assertEqual(event.failure_reason, "Call Failed")
+        self.assertEqual(self.Message.search_count([("event_id", "=", event.id)]), 3)
+
+    def test_an_answering_machine_follows_the_step(self):
+        _move, event = self._queued_call()
+        message = event.provider_message_id
+        self._send("CA1")
+        self._status(message, "completed", AnsweredBy="machine_end_beep")
+        self.assertEqual(message.state, "delivered", "the message was left")
+
+        self.step.voice_machine = "no_answer"
+        _move, event = self._queued_call()
+        message = event.provider_message_id
+        self._send("CA2")
+        self._status(message, "completed", AnsweredBy="machine_start")
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.failure_reason, "Answering machine")
+        self.assertNotEqual(event.provider_message_id, message, "called again")
