@@ -2,6 +2,7 @@
 
 from freezegun import freeze_time
 
+from odoo import http
 from odoo.tests import Form, tagged
 
 from .common import DUE_DATE, CollectionRulerCommon, CollectionRulerHttpCommon, day
@@ -146,7 +147,15 @@ class TestApplyRulerInBrowser(CollectionRulerHttpCommon):
         move = self._create_invoice(partner=debtor)
         self.assertEqual(move.collection_ruler_id, self.ruler)
         # The invoice fell due on DUE_DATE: its step is past whatever today is.
-        # The tour runs as the test user, an accounting manager.
+        # The tour runs as the test user, an accounting manager. The server
+        # reads every addon's manifest on its first static file; read them
+        # here, before the browser's parallel requests do: CPython 3.11.7's
+        # ast.literal_eval is not thread-safe (SystemError "AST constructor
+        # recursion depth mismatch"), which once failed a stylesheet.
+        self.assertIn(
+            "collection_ruler", http.root.statics, "the tour's file is served"
+        )
+
         self.start_tour(
             "/odoo/action-account.action_move_out_invoice_type",
             "collection_ruler_apply_tour",
