@@ -68,21 +68,6 @@ class CollectionChannelVoice(models.AbstractModel):
         return []
 
     @api.model
-    def _get_provider(self, company):
-        return (
-            self.env["collection.provider"]
-            .sudo()
-            .search(
-                [
-                    ("code", "=", "twilio_voice"),
-                    ("state", "in", ("test", "enabled")),
-                    ("company_id", "=", company.id),
-                ],
-                limit=1,
-            )
-        )
-
-    @api.model
     def _get_unreachable_reasons(self, events):
         return {
             event.id: self.env._(
@@ -120,7 +105,9 @@ class CollectionChannelVoice(models.AbstractModel):
         outcomes, events = self._split_unreachable(events)
         if not events:
             return outcomes
-        provider = self._get_provider(events.company_id[:1])
+        provider = self.env["collection.provider"]._get_active(
+            "twilio_voice", events.company_id[:1]
+        )
         if not provider:
             reason = self.env._("No voice provider is enabled for this company.")
             return outcomes | {event.id: Outcome.failed(reason) for event in events}

@@ -120,21 +120,6 @@ class CollectionChannelWhatsApp(models.AbstractModel):
         return []
 
     @api.model
-    def _get_provider(self, company):
-        return (
-            self.env["collection.provider"]
-            .sudo()
-            .search(
-                [
-                    ("code", "=", "whatsapp_cloud"),
-                    ("state", "in", ("test", "enabled")),
-                    ("company_id", "=", company.id),
-                ],
-                limit=1,
-            )
-        )
-
-    @api.model
     def _get_unreachable_reasons(self, events):
         reasons = {}
         for event in events:
@@ -182,7 +167,9 @@ class CollectionChannelWhatsApp(models.AbstractModel):
         outcomes, events = self._split_unreachable(events)
         if not events:
             return outcomes
-        provider = self._get_provider(events.company_id[:1])
+        provider = self.env["collection.provider"]._get_active(
+            "whatsapp_cloud", events.company_id[:1]
+        )
         if not provider:
             reason = self.env._("No WhatsApp provider is enabled for this company.")
             return outcomes | {event.id: Outcome.failed(reason) for event in events}

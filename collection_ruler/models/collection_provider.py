@@ -94,6 +94,19 @@ class CollectionProvider(models.Model):
 
     # === Sending === #
 
+    @api.model
+    def _get_active(self, code, company):
+        """The provider of ``code`` that sends for ``company`` (enabled or in
+        test), or an empty recordset."""
+        return self.sudo().search(
+            [
+                ("code", "=", code),
+                ("state", "in", ("test", "enabled")),
+                ("company_id", "=", company.id),
+            ],
+            limit=1,
+        )
+
     def _get_url(self):
         """The base URL of the service's API."""
         self.ensure_one()
