@@ -7,6 +7,7 @@ from . import collection_ruler_hold
 from . import collection_ruler_backfill
 from . import collection_ruler_run
 from . import collection_ruler_run_line
+from . import collection_ruler_fallback
 from . import collection_channel
 from . import collection_channel_email
 from . import collection_channel_sms

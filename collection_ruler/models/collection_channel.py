@@ -44,16 +44,21 @@ class Outcome:
     """What a channel did with one event.
 
     ``kind`` is one of ``done``, ``failed``, ``transient`` and ``deferred``.
+    A failed outcome with ``fallback`` set means the customer cannot be
+    reached on the channel: the step's fallback, if it has one, runs instead.
     """
 
-    __slots__ = ("kind", "values", "reason", "date", "note")
+    __slots__ = ("kind", "values", "reason", "date", "note", "fallback")
 
-    def __init__(self, kind, values=None, reason=None, date=None, note=None):
+    def __init__(
+        self, kind, values=None, reason=None, date=None, note=None, fallback=False
+    ):
         self.kind = kind
         self.values = values or {}
         self.reason = reason
         self.date = date
         self.note = note
+        self.fallback = fallback
 
     def __repr__(self):
         return f"Outcome({self.kind!r}, reason={self.reason!r})"
@@ -69,6 +74,13 @@ class Outcome:
     def failed(cls, reason):
         """The event cannot run: it stays failed until someone retries it."""
         return cls("failed", reason=reason)
+
+    @classmethod
+    def unreachable(cls, reason):
+        """The customer cannot be reached on this channel (no valid contact,
+        opted out): the event falls back when its step says so, and fails
+        otherwise."""
+        return cls("failed", reason=reason, fallback=True)
 
     @classmethod
     def transient(cls, reason):
@@ -228,12 +240,13 @@ class CollectionChannel(models.AbstractModel):
 
     @api.model
     def _split_unreachable(self, events):
-        """Fail the events whose customer cannot be reached on this channel.
+        """Set apart the events whose customer cannot be reached on this
+        channel: they fail, or fall back when their step says so.
 
-        :return: ({event id: failed Outcome}, the reachable events)
+        :return: ({event id: unreachable Outcome}, the reachable events)
         """
         outcomes = {
-            event_id: Outcome.failed(reason)
+            event_id: Outcome.unreachable(reason)
             for event_id, reason in self._get_unreachable_reasons(events).items()
         }
         return outcomes, events.filtered(lambda e: e.id not in outcomes)

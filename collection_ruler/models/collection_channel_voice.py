@@ -151,6 +151,50 @@ class CollectionChannelVoice(models.AbstractModel):
         return outcomes
 
     @api.model
+    def _apply_call_result(self, message, status, duration=None, answered_by=None):
+        """Record what became of a call, whichever provider placed it.
+
+        Answered is delivered, with its duration. Busy, no answer, failed (or
+        an answering machine, when the step says so) calls again while the
+        step has retries left; then the message fails, and its event falls
+        back or fails.
+
+        :param message: collection.provider.message record of the call
+        :param str status: a final status as Twilio names them (``completed``,
+            ``busy``, ``no-answer``, ``failed``, ``canceled``), or one still in
+            progress, which is only recorded
+        :param int duration: seconds, when known
+        :param str answered_by: ``human``, ``machine_start``..., when known
+        """
+        values = {"call_status": status}
+        if duration is not None:
+            values["call_duration"] = duration
+        if answered_by:
+            values["call_answered_by"] = answered_by
+        message.write(values)
+        now = fields.Datetime.now()
+        if self._is_unanswered(message, status, answered_by):
+            labels = dict(
+                message._fields["call_status"]._description_selection(self.env)
+            )
+            reason = labels.get(status, status)
+            if status == twilio_voice.ANSWERED:
+                reason = self.env._("Answering machine")
+            if not self._retry_call(message, reason):
+                calls = 1
+                if message.event_id:
+                    calls = message.search_count(
+                        [("event_id", "=", message.event_id.id)]
+                    )
+                if calls > 1:
+                    reason = self.env._(
+                        "%(reason)s (%(count)s calls)", reason=reason, count=calls
+                    )
+                message._apply_status("failed", now, reason=reason)
+        elif status == twilio_voice.ANSWERED:
+            message._apply_status("delivered", now)
+
+    @api.model
     def _is_unanswered(self, message, status, answered_by):
         """Whether a call's final status counts as not answered."""
         if status in twilio_voice.NOT_ANSWERED:

@@ -52,40 +52,6 @@ class CollectionRulerStepWhatsAppParam(models.Model):
     value = fields.Selection(selection=VALUES, required=True)
 
 
-class CollectionRulerEvent(models.Model):
-    _inherit = "collection.ruler.event"
-
-    provider_message_id = fields.Many2one(
-        comodel_name="collection.provider.message",
-        string="Provider Message",
-        ondelete="set null",
-        readonly=True,
-    )
-    provider_message_state = fields.Selection(
-        related="provider_message_id.state", string="Delivery"
-    )
-
-
-class CollectionProviderMessage(models.Model):
-    _inherit = "collection.provider.message"  # pylint: disable=consider-merging-classes-inherited
-
-    def _fail(self, reason):
-        """A message the provider refused for good fails its event."""
-        res = super()._fail(reason)
-        for message in self.filtered(lambda m: m.event_id.state == "done"):
-            event = message.event_id
-            event.write({"state": "failed", "failure_reason": reason})
-            event.move_id._message_log(
-                body=self.env._(
-                    "Collection step %(step)s: the WhatsApp message failed: "
-                    "%(reason)s",
-                    step=event.step_id.name,
-                    reason=reason,
-                )
-            )
-        return res
-
-
 class CollectionChannelWhatsApp(models.AbstractModel):
     """WhatsApp: an approved template message, sent through the company's
     WhatsApp provider after the run commits (``collection.provider.message``).

@@ -225,7 +225,17 @@ class CollectionProviderMessage(models.Model):
         )
 
     def _fail(self, reason):
+        """The provider refused the message for good: its event fails, or
+        falls back when its step says so."""
         self.write({"state": "failed", "failure_reason": reason})
+        reasons = {
+            message.event_id.id: reason
+            for message in self
+            if message.event_id.provider_message_id == message
+        }
+        self.env["collection.ruler.event"].browse(list(reasons))._fail_after_run(
+            reasons
+        )
 
     def _simulate_delivery(self):
         """Test mode: the message is delivered as soon as it is sent."""
@@ -279,3 +289,17 @@ class CollectionProviderMessage(models.Model):
                     values["state"] = status
             if values:
                 message.write(values)
+
+
+class CollectionRulerEvent(models.Model):
+    _inherit = "collection.ruler.event"  # pylint: disable=consider-merging-classes-inherited
+
+    provider_message_id = fields.Many2one(
+        comodel_name="collection.provider.message",
+        string="Provider Message",
+        ondelete="set null",
+        readonly=True,
+    )
+    provider_message_state = fields.Selection(
+        related="provider_message_id.state", string="Provider Status"
+    )

@@ -66,25 +66,13 @@ class CollectionProvider(models.Model):
         status = params.get("CallStatus")
         if not message or not status:
             return
-        values = {"call_status": status}
-        if params.get("CallDuration", "").isdigit():
-            values["call_duration"] = int(params["CallDuration"])
-        if params.get("AnsweredBy"):
-            values["call_answered_by"] = params["AnsweredBy"]
-        message.write(values)
-        now = fields.Datetime.now()
-        Voice = self.env["collection.channel.voice"]
-        if Voice._is_unanswered(message, status, params.get("AnsweredBy")):
-            labels = dict(
-                message._fields["call_status"]._description_selection(self.env)
-            )
-            reason = labels.get(status, status)
-            if status == twilio_voice.ANSWERED:
-                reason = self.env._("Answering machine")
-            if not Voice._retry_call(message, reason):
-                message._apply_status("failed", now, reason=reason)
-        elif status == twilio_voice.ANSWERED:
-            message._apply_status("delivered", now)
+        duration = params.get("CallDuration", "")
+        self.env["collection.channel.voice"]._apply_call_result(
+            message,
+            status,
+            duration=int(duration) if duration.isdigit() else None,
+            answered_by=params.get("AnsweredBy"),
+        )
 
 
 class CollectionProviderMessage(models.Model):

@@ -35,6 +35,8 @@ class CollectionRuler(models.Model):
         string="Steps",
         copy=True,
         context={"active_test": False},
+        # Fallback steps belong to their step (``fallback_step_ids``).
+        domain=[("fallback_for_id", "=", False)],
     )
 
     # === Late charges === #

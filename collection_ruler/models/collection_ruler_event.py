@@ -197,6 +197,14 @@ class CollectionRulerEvent(models.Model):
         now = fields.Datetime.now()
         notes = defaultdict(list)
         events = self.browse(list(outcomes))
+        unreachable = {
+            event_id: outcome.reason
+            for event_id, outcome in outcomes.items()
+            if outcome.kind == "failed" and outcome.fallback
+        }
+        fell_back = self.browse(list(unreachable))._fall_back(unreachable)
+        for event in fell_back:
+            outcomes[event.id].kind = "fell_back"
         for event in events:
             outcome = outcomes[event.id]
             step = event.step_id
@@ -228,6 +236,8 @@ class CollectionRulerEvent(models.Model):
                         "failure_reason": outcome.reason,
                     }
                 )
+            elif outcome.kind == "fell_back":
+                notes[event.move_id].append(fell_back[event])
             elif outcome.kind == "transient" and event.retry_count + 1 < MAX_ATTEMPTS:
                 notes[event.move_id].append(event._retry_later(outcome.reason))
                 outcome.kind = "retried"

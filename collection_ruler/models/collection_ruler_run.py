@@ -17,7 +17,7 @@ DEFAULT_BATCH_SIZE = 200
 # Selections of one batch before a run gives up to the other workers.
 LOCK_ATTEMPTS = 3
 # The outcomes a run counts, per channel and in total.
-OUTCOMES = ("due", "done", "failed", "deferred", "skipped", "cancelled", "retried")
+OUTCOMES = tuple("due done failed fell_back deferred skipped cancelled retried".split())
 
 
 class CollectionRulerRun(models.Model):
@@ -93,6 +93,7 @@ class CollectionRulerRun(models.Model):
     skipped_count = fields.Integer(string="Skipped", readonly=True)
     cancelled_count = fields.Integer(string="Cancelled", readonly=True)
     retried_count = fields.Integer(string="Retried", readonly=True)
+    fell_back_count = fields.Integer(string="Fell Back", readonly=True)
 
     @api.depends("started_at")
     def _compute_name(self):

@@ -31,6 +31,7 @@ class CollectionRulerRunLine(models.Model):
     skipped_count = fields.Integer(string="Skipped")
     cancelled_count = fields.Integer(string="Cancelled")
     retried_count = fields.Integer(string="Retried")
+    fell_back_count = fields.Integer(string="Fell Back")
 
     _sql_constraints = [
         (

@@ -70,7 +70,10 @@ class CollectionRulerSchedule(models.AbstractModel):
                     != (date, step.channel, step.sequence)
                 ):
                     to_reschedule[date, step] |= event
-            obsolete = pending.filtered(lambda e, steps=steps: e.step_id not in steps)
+            obsolete = pending.filtered(
+                lambda e, steps=steps: e.step_id not in steps
+                and e.step_id.fallback_for_id not in steps
+            )
             if obsolete:
                 to_cancel[
                     self.env._("The step is no longer part of the invoice's ruler.")

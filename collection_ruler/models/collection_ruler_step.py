@@ -250,7 +250,7 @@ class CollectionRulerStep(models.Model):
         events = (
             self.env["collection.ruler.event"]
             .sudo()
-            .search([("step_id", "in", self.ids)])
+            .search([("step_id", "in", (self | self.fallback_step_ids).ids)])
         )
         if events.filtered(lambda e: e.state not in ("scheduled", "cancelled")):
             raise UserError(

@@ -18,3 +18,4 @@ from . import test_whatsapp_webhook
 from . import test_whatsapp
 from . import test_twilio
 from . import test_voice
+from . import test_fallback

@@ -135,6 +135,7 @@ class TestCollectionCron(CollectionRulerCommon):
                 "due": 3,
                 "done": 1,
                 "failed": 0,
+                "fell_back": 0,
                 "deferred": 0,
                 "skipped": 2,
                 "cancelled": 0,

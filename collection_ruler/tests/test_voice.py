@@ -1,5 +1,5 @@
 """The recorded-call step: the spoken message, Twilio's call, and unanswered
-calls tried again as the step says, then failed."""
+calls tried again as the step says, then failed or fallen back."""
 
 from datetime import timedelta
 
@@ -9,6 +9,8 @@ from lxml import etree
 from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
+
+from odoo.addons.sms.tests.common import SMSCommon
 
 from .common import CollectionRulerCommon, day
 from .fake_servers import FakeServer, only_local_network
@@ -20,7 +22,7 @@ SCRIPT = (
 
 
 @tagged("post_install", "-at_install")
-class TestVoiceStep(CollectionRulerCommon):
+class TestVoiceStep(CollectionRulerCommon, SMSCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -123,7 +125,7 @@ class TestVoiceStep(CollectionRulerCommon):
             self._send("CA3")
             self._status(third, "failed")
         self.assertEqual(event.state, "failed")
-        self.assertEqual(event.failure_reason, "Call Failed")
+        self.assertEqual(event.failure_reason, "Call Failed (3 calls)")
         self.assertEqual(self.Message.search_count([("event_id", "=", event.id)]), 3)
 
     def test_an_answering_machine_follows_the_step(self):
@@ -141,3 +143,32 @@ class TestVoiceStep(CollectionRulerCommon):
         self.assertEqual(message.state, "failed")
         self.assertEqual(message.failure_reason, "Answering machine")
         self.assertNotEqual(event.provider_message_id, message, "called again")
+
+    def test_an_unanswered_call_is_retried_then_falls_back_to_sms(self):
+        self.step.write(
+            {
+                "voice_retry_count": 1,
+                "fallback_step_ids": [Command.create({"channel": "sms"})],
+            }
+        )
+        sms_step = self.step.fallback_step_ids
+        move, event = self._queued_call()
+        first = event.provider_message_id
+        self._send("CA1")
+        self._status(first, "no-answer")
+        second = event.provider_message_id
+        self.assertEqual(event.state, "done", "a retry is left")
+        with freeze_time(second.next_attempt_at):
+            self._send("CA2")
+            self._status(second, "busy")
+        self.assertEqual(event.state, "fell_back")
+        self.assertEqual(event.failure_reason, "Busy (2 calls)")
+        fallback = self._events(move)[sms_step]
+        self.assertEqual(
+            (fallback.state, fallback.fallback_of_id), ("scheduled", event)
+        )
+        self.assertIn("fell back to Recorded call (fallback)", move.message_ids[0].body)
+        with self.mockSMSGateway():
+            self.assertEqual(self._run(day(3) + timedelta(hours=4))["done"], 1)
+        self.assertSMSOutgoing(self.customer, "+5511987654321", content=move.name)
+        self.assertEqual(fallback.state, "done")

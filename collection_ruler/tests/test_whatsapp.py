@@ -180,6 +180,41 @@ class TestWhatsAppStep(CollectionRulerCommon):
         self.assertIn("has not agreed", never.collection_event_ids.failure_reason)
         self.assertFalse(self.env["collection.provider.message"].search([]))
 
+    def test_an_opted_out_customer_gets_the_fallback_email(self):
+        self._sync()
+        ruler = self._step()
+        ruler.step_ids.fallback_step_ids = [
+            Command.create({"name": "Email instead", "channel": "email"})
+        ]
+        move = self._create_invoice(collection_ruler_id=ruler.id)
+        self.customer.collection_whatsapp_opt_out_date = day(0)
+        with self.mock_mail_gateway():
+            self.assertEqual(self._run(day(7))["fell_back"], 1)
+            self.assertEqual(self._run(day(7))["done"], 1)
+        whatsapp, email = move.collection_event_ids.sorted("id")
+        self.assertEqual(whatsapp.state, "fell_back")
+        self.assertIn("opted out", whatsapp.failure_reason)
+        self.assertEqual((email.state, email.fallback_of_id), ("done", whatsapp))
+        self.assertEqual(len(self._mails_to(self.customer)), 1)
+        self.assertFalse(self.env["collection.provider.message"].search([]))
+
+    def test_a_refused_message_falls_back(self):
+        self._sync()
+        ruler = self._step()
+        ruler.step_ids.fallback_step_ids = [
+            Command.create({"name": "Email instead", "channel": "email"})
+        ]
+        move = self._create_invoice(collection_ruler_id=ruler.id)
+        self._run(day(7))
+        self.server.script((400, {"error": {"message": "(#131030) Not a WhatsApp"}}))
+        whatsapp = move.collection_event_ids
+        self.env["collection.provider.message"]._send_queue()
+        self.assertEqual(
+            (whatsapp.state, whatsapp.failure_reason),
+            ("fell_back", "(#131030) Not a WhatsApp"),
+        )
+        self.assertEqual(whatsapp.fallback_event_ids.state, "scheduled")
+
     def test_a_failed_status_fails_the_event(self):
         self._sync()
         move = self._create_invoice(collection_ruler_id=self._step().id)
@@ -206,4 +241,4 @@ class TestWhatsAppStep(CollectionRulerCommon):
         event = move.collection_event_ids
         self.assertEqual(event.state, "failed")
         self.assertEqual(event.failure_reason, error["message"])
-        self.assertIn("the WhatsApp message failed", move.message_ids[0].body)
+        self.assertIn("failed: (#132001)", move.message_ids[0].body)
