@@ -1,2 +1,4 @@
 from . import whatsapp
 from . import twilio
+from . import zenvia
+from . import voice

@@ -136,7 +136,7 @@ class CollectionChannelEmail(models.AbstractModel):
                         (4, attachment_id) for attachment_id in attachment_ids[event.id]
                     ]
                 outcomes[event.id] = Outcome.done(
-                    {"message_id": mail.mail_message_id.id}
+                    {"message_id": mail.mail_message_id.id, "delivery_state": "queued"}
                 )
         return outcomes
 

@@ -298,7 +298,13 @@ class CollectionChannelLetter(models.AbstractModel):
                 "res_model": events._name,
             }
         )
-        events.write({"letter_printed_at": now})
+        events.write(
+            {
+                "letter_printed_at": now,
+                "delivery_state": "printed",
+                "delivery_date": now,
+            }
+        )
         events.move_id._message_log_batch(
             bodies=dict.fromkeys(
                 events.move_id.ids,

@@ -185,15 +185,47 @@ class CollectionChannelSms(models.AbstractModel):
         sms_records = self.env["sms.sms"].sudo().create(sms_values)
         messages = sent.move_id._message_log_batch(bodies=bodies, message_type="sms")
         message_by_move = {message.res_id: message for message in messages}
+        self._track(sent, sms_records, message_by_move)
         for event, sms in zip(sent, sms_records, strict=True):
             outcomes[event.id] = Outcome.done(
                 {
                     "message_id": message_by_move[event.move_id.id].id,
                     "sms_id": sms.id,
                     "sms_number": sms.number,
+                    "delivery_state": "queued",
                 }
             )
         return outcomes
+
+    @api.model
+    def _track(self, events, sms_records, message_by_move):
+        """Give each SMS the notification and tracker Odoo's SMS plumbing
+        updates, as ``_message_sms`` does: the service's sent and delivery
+        reports then reach the event (``collection_ruler_delivery.py``)."""
+        notifications = (
+            self.env["mail.notification"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "mail_message_id": message_by_move[event.move_id.id].id,
+                        "res_partner_id": sms.partner_id.id,
+                        "notification_type": "sms",
+                        "sms_id_int": sms.id,
+                        "sms_number": sms.number,
+                        "notification_status": "ready",
+                        "is_read": True,
+                    }
+                    for event, sms in zip(events, sms_records, strict=True)
+                ]
+            )
+        )
+        self.env["sms.tracker"].sudo().create(
+            [
+                {"sms_uuid": sms.uuid, "mail_notification_id": notification.id}
+                for sms, notification in zip(sms_records, notifications, strict=True)
+            ]
+        )
 
     @api.model
     def _render_texts(self, step, moves):

@@ -1,12 +1,16 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.tools import consteq
+from odoo.tools.misc import hmac
 
 from ..tools import twilio_voice
 from .collection_channel import Outcome
 
-# Twilio's voices for the languages a script is spoken in.
-VOICES = {"pt": ("pt-BR", "Polly.Camila"), "en": ("en-US", "Polly.Joanna")}
+# The providers that place recorded calls.
+VOICE_PROVIDERS = ("twilio_voice", "zenvia_voice")
+# The languages a script is spoken in; others are spoken in English.
+SPOKEN = {"pt": "pt-BR", "en": "en-US"}
 
 
 class CollectionRulerStep(models.Model):
@@ -15,6 +19,20 @@ class CollectionRulerStep(models.Model):
     channel = fields.Selection(
         selection_add=[("voice", "Recorded Call")], ondelete={"voice": "cascade"}
     )
+    voice_source = fields.Selection(
+        selection=[("script", "Spoken text"), ("audio", "Audio file")],
+        string="The Call Plays",
+        default="script",
+        help="Spoken text: the message below, read out in the customer's "
+        "language. Audio file: a recording of your own, the same for everyone.",
+    )
+    voice_audio = fields.Binary(
+        string="Recording",
+        attachment=True,
+        help="An MP3 file, 5 MB at most. The provider fetches it through a "
+        "link that only works for this step's current file.",
+    )
+    voice_audio_filename = fields.Char(string="Recording File Name")
     voice_script = fields.Text(
         string="Spoken Message",
         translate=True,
@@ -59,7 +77,12 @@ class CollectionChannelVoice(models.AbstractModel):
 
     @api.model
     def _check_step(self, step):
-        if not (step.voice_script or "").strip():
+        if step.voice_source == "audio":
+            if not step.voice_audio:
+                return [self.env._("Upload the recording the call plays.")]
+            if not (step.voice_audio_filename or "").lower().endswith(".mp3"):
+                return [self.env._("The recording the call plays is an MP3 file.")]
+        elif not (step.voice_script or "").strip():
             return [self.env._("Write the message the call speaks.")]
         if step.voice_retry_count < 0 or step.voice_retry_hours < 0:
             return [
@@ -106,13 +129,16 @@ class CollectionChannelVoice(models.AbstractModel):
         if not events:
             return outcomes
         provider = self.env["collection.provider"]._get_active(
-            "twilio_voice", events.company_id[:1]
+            VOICE_PROVIDERS, events.company_id[:1]
         )
         if not provider:
             reason = self.env._("No voice provider is enabled for this company.")
             return outcomes | {event.id: Outcome.failed(reason) for event in events}
-        texts = {}
+        texts, audio_urls = {}, {}
         for step in events.step_id:
+            if step.voice_source == "audio":
+                audio_urls[step] = self._get_audio_url(step)
+                continue
             texts.update(
                 self._render_scripts(
                     step, events.filtered(lambda e, s=step: e.step_id == s).move_id
@@ -120,8 +146,8 @@ class CollectionChannelVoice(models.AbstractModel):
             )
         values = []
         for event in events:
-            text, lang = texts[event.move_id.id]
-            language, voice = VOICES.get(lang[:2], VOICES["en"])
+            step = event.step_id
+            text, lang = texts.get(event.move_id.id, (None, "pt_BR"))
             number = event.move_id.partner_id.sudo().phone_sanitized
             values.append(
                 {
@@ -129,19 +155,20 @@ class CollectionChannelVoice(models.AbstractModel):
                     "event_id": event.id,
                     "partner_id": event.move_id.partner_id.id,
                     "recipient": number,
+                    # What to call and say, whichever provider places the call.
                     "payload": {
-                        "To": number,
-                        "Twiml": twilio_voice.twiml(
-                            say=text, language=language, voice=voice
-                        ),
-                        "MachineDetection": "Enable",
+                        "to": number,
+                        "text": text,
+                        "language": SPOKEN.get(lang[:2], "en-US"),
+                        "audio_url": audio_urls.get(step),
+                        "detect_machine": step.voice_machine == "no_answer",
                     },
                 }
             )
         messages = self.env["collection.provider.message"].sudo().create(values)
         for event, message in zip(events, messages, strict=True):
             outcomes[event.id] = Outcome.done(
-                {"provider_message_id": message.id},
+                {"provider_message_id": message.id, "delivery_state": "queued"},
                 note=self.env._(
                     "Collection step %(step)s: recorded call queued for %(number)s.",
                     step=event.step_id.name,
@@ -149,6 +176,39 @@ class CollectionChannelVoice(models.AbstractModel):
                 ),
             )
         return outcomes
+
+    # === The recording, served to the provider === #
+
+    @api.model
+    def _get_audio_token(self, step):
+        """A token valid for ``step``'s current recording only."""
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", step._name),
+                    ("res_id", "=", step.id),
+                    ("res_field", "=", "voice_audio"),
+                ],
+                limit=1,
+            )
+        )
+        return hmac(
+            self.env(su=True),
+            "collection_ruler-voice-audio",
+            (step.id, attachment.checksum or ""),
+        )
+
+    @api.model
+    def _get_audio_url(self, step):
+        """The public link the provider fetches ``step``'s recording from."""
+        token = self._get_audio_token(step)
+        return f"{step.get_base_url()}/collection_ruler/voice/{step.id}/{token}.mp3"
+
+    @api.model
+    def _check_audio_token(self, step, token):
+        return bool(token) and consteq(self._get_audio_token(step), token)
 
     @api.model
     def _apply_call_result(self, message, status, duration=None, answered_by=None):
@@ -231,8 +291,9 @@ class CollectionChannelVoice(models.AbstractModel):
                 "next_attempt_at": when,
             }
         )
-        message.write({"state": "failed", "failure_reason": reason})
+        # The event follows the new call first: the failed one is history.
         event.provider_message_id = retry
+        message.write({"state": "failed", "failure_reason": reason})
         event.move_id._message_log(
             body=self.env._(
                 "Collection step %(step)s: %(reason)s; calling again on %(date)s.",

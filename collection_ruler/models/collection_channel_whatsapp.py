@@ -185,7 +185,7 @@ class CollectionChannelWhatsApp(models.AbstractModel):
             queued.append(event)
         for event, message in zip(queued, Message.create(values), strict=True):
             outcomes[event.id] = Outcome.done(
-                {"provider_message_id": message.id},
+                {"provider_message_id": message.id, "delivery_state": "queued"},
                 note=self.env._(
                     "Collection step %(step)s: WhatsApp message %(template)s queued "
                     "for %(number)s.",

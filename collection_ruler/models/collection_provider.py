@@ -96,11 +96,12 @@ class CollectionProvider(models.Model):
 
     @api.model
     def _get_active(self, code, company):
-        """The provider of ``code`` that sends for ``company`` (enabled or in
-        test), or an empty recordset."""
+        """The provider of ``code`` (or of one of the codes of a tuple) that
+        sends for ``company`` (enabled or in test), or an empty recordset."""
+        codes = (code,) if isinstance(code, str) else tuple(code)
         return self.sudo().search(
             [
-                ("code", "=", code),
+                ("code", "in", codes),
                 ("state", "in", ("test", "enabled")),
                 ("company_id", "=", company.id),
             ],

@@ -2,6 +2,9 @@ from odoo import fields, models
 
 from ..tools import twilio_voice
 
+# Twilio's voices for the languages a script is spoken in.
+VOICES = {"pt-BR": ("pt-BR", "Polly.Camila"), "en-US": ("en-US", "Polly.Joanna")}
+
 
 class CollectionProvider(models.Model):
     """Twilio Programmable Voice: calls that play a recorded message, and
@@ -37,11 +40,25 @@ class CollectionProvider(models.Model):
         client = twilio_voice.TwilioVoice(
             self.twilio_account_sid, self.twilio_auth_token, self._get_url()
         )
-        fields_ = dict(message.payload or {})
-        fields_.setdefault("From", self.twilio_from_number)
-        fields_.setdefault("StatusCallback", self._twilio_voice_status_url())
-        fields_.setdefault("StatusCallbackMethod", "POST")
-        return client.create_call(fields_)
+        payload = message.payload or {}
+        language, voice = VOICES.get(payload.get("language"), VOICES["pt-BR"])
+        return client.create_call(
+            {
+                "To": payload["to"],
+                "From": self.twilio_from_number,
+                "Twiml": twilio_voice.twiml(
+                    say=payload.get("text"),
+                    language=language,
+                    voice=voice,
+                    play_url=payload.get("audio_url"),
+                ),
+                # Tells a person from a machine: the step decides what a
+                # machine counts as (``_apply_call_result``).
+                "MachineDetection": "Enable",
+                "StatusCallback": self._twilio_voice_status_url(),
+                "StatusCallbackMethod": "POST",
+            }
+        )
 
     def _twilio_voice_status_url(self):
         """The public URL Twilio posts a call's final status to."""

@@ -199,6 +199,9 @@ class CollectionRulerStep(models.Model):
         "whatsapp_template_id",
         "whatsapp_param_ids",
         "voice_script",
+        "voice_source",
+        "voice_audio",
+        "voice_audio_filename",
         "voice_retry_count",
         "voice_retry_hours",
     )

@@ -19,3 +19,5 @@ from . import test_whatsapp
 from . import test_twilio
 from . import test_voice
 from . import test_fallback
+from . import test_delivery
+from . import test_zenvia

@@ -47,9 +47,9 @@ class TestTwilioVoice(HttpCase):
                 "partner_id": self.partner.id,
                 "recipient": "+5511987654321",
                 "payload": {
-                    "To": "+5511987654321",
-                    "Twiml": twilio_voice.twiml(say="Olá, Maria."),
-                    "MachineDetection": "Enable",
+                    "to": "+5511987654321",
+                    "text": "Olá, Maria.",
+                    "language": "pt-BR",
                 },
                 **values,
             }
@@ -97,7 +97,12 @@ class TestTwilioVoice(HttpCase):
         form = {key: values[0] for key, values in parse_qs(request["body"]).items()}
         self.assertEqual(form["To"], "+5511987654321")
         self.assertEqual(form["From"], "+551140040000")
-        self.assertIn("<Say", form["Twiml"])
+        say = etree.fromstring(form["Twiml"].encode()).find("Say")
+        self.assertEqual(
+            (say.text, say.get("language"), say.get("voice")),
+            ("Olá, Maria.", "pt-BR", "Polly.Camila"),
+        )
+        self.assertEqual(form["MachineDetection"], "Enable")
         self.assertTrue(
             form["StatusCallback"].endswith(
                 f"/collection_ruler/twilio/{self.provider.id}/status"

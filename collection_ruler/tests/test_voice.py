@@ -1,7 +1,9 @@
 """The recorded-call step: the spoken message, Twilio's call, and unanswered
 calls tried again as the step says, then failed or fallen back."""
 
+import base64
 from datetime import timedelta
+from urllib.parse import parse_qs
 
 from freezegun import freeze_time
 from lxml import etree
@@ -88,19 +90,23 @@ class TestVoiceStep(CollectionRulerCommon, SMSCommon):
     def test_the_call_speaks_the_rendered_message(self):
         _move, event = self._queued_call()
         message = event.provider_message_id
-        twiml = etree.fromstring(message.payload["Twiml"].encode())
-        say = twiml.find("Say")
+        self.assertEqual(message.payload["to"], "+5511987654321")
+        self.assertEqual(event.delivery_state, "queued")
+        self._send("CA1")
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(event.delivery_state, "sent")
+        form = parse_qs(self.server.requests[0]["body"])
+        say = etree.fromstring(form["Twiml"][0].encode()).find("Say")
         self.assertIn(
             f"Hello Padaria Pão Quente, invoice {event.move_id.name}", say.text
         )
         self.assertIn("1,000.00", say.text, "the amount as the customer reads it")
-        self.assertEqual(say.get("language"), "en-US")
-        self.assertEqual(message.payload["To"], "+5511987654321")
-        self._send("CA1")
-        self.assertEqual(message.state, "sent")
+        self.assertEqual(
+            (say.get("language"), say.get("voice")), ("en-US", "Polly.Joanna")
+        )
         self._status(message, "completed", CallDuration="31", AnsweredBy="human")
         self.assertEqual((message.state, message.call_duration), ("delivered", 31))
-        self.assertEqual(event.state, "done")
+        self.assertEqual((event.state, event.delivery_state), ("done", "answered"))
 
     def test_unanswered_calls_are_tried_again_then_fail(self):
         move, event = self._queued_call()
@@ -172,3 +178,24 @@ class TestVoiceStep(CollectionRulerCommon, SMSCommon):
             self.assertEqual(self._run(day(3) + timedelta(hours=4))["done"], 1)
         self.assertSMSOutgoing(self.customer, "+5511987654321", content=move.name)
         self.assertEqual(fallback.state, "done")
+
+    def test_a_recording_is_played_from_its_link(self):
+        self.step.write(
+            {
+                "voice_source": "audio",
+                "voice_audio": base64.b64encode(b"ID3 fake mp3"),
+                "voice_audio_filename": "aviso.mp3",
+            }
+        )
+        _move, event = self._queued_call()
+        payload = event.provider_message_id.payload
+        self.assertFalse(payload["text"])
+        url = self.env["collection.channel.voice"]._get_audio_url(self.step)
+        self.assertEqual(payload["audio_url"], url)
+        self.assertRegex(url, rf"/collection_ruler/voice/{self.step.id}/\w+\.mp3$")
+        self._send("CA1")
+        form = parse_qs(self.server.requests[0]["body"])
+        play = etree.fromstring(form["Twiml"][0].encode()).find("Play")
+        self.assertEqual(play.text, url)
+        with self.assertRaisesRegex(ValidationError, "an MP3 file"):
+            self.step.voice_audio_filename = "aviso.wav"
