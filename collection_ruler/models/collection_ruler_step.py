@@ -170,10 +170,14 @@ class CollectionRulerStep(models.Model):
     def _compute_offset_label(self):
         for step in self:
             days = step.offset_days
-            if days < 0:
+            if days == -1:
+                step.offset_label = self.env._("1 day before due date")
+            elif days < 0:
                 step.offset_label = self.env._(
                     "%(days)s days before due date", days=-days
                 )
+            elif days == 1:
+                step.offset_label = self.env._("1 day late")
             elif days > 0:
                 step.offset_label = self.env._("%(days)s days late", days=days)
             else:

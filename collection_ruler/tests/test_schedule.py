@@ -31,6 +31,10 @@ class TestCollectionSchedule(CollectionRulerCommon):
         self.assertEqual(self.step_before.offset_label, "3 days before due date")
         self.assertEqual(self.step_due.offset_label, "On due date")
         self.assertEqual(self.step_sms.offset_label, "7 days late")
+        self.step_sms.offset_days = 1
+        self.assertEqual(self.step_sms.offset_label, "1 day late")
+        self.step_before.offset_days = -1
+        self.assertEqual(self.step_before.offset_label, "1 day before due date")
 
     def test_post_creates_events(self):
         move = self._create_invoice(post=False)
