@@ -31,7 +31,6 @@ class CollectionProvider(models.Model):
         ondelete={"zenvia_voice": "cascade"},
     )
     zenvia_access_token = fields.Char(
-        string="Zenvia Access Token",
         groups="base.group_system",
         copy=False,
         help="In Zenvia Voice's panel, the account's API token.",

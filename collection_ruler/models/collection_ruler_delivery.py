@@ -102,7 +102,7 @@ class CollectionProviderMessage(models.Model):
                 if event.provider_message_id != message:
                     continue
                 state = vals["state"]
-                if state == "delivered" and message.call_status:
+                if state == "delivered" and event.channel == "voice":
                     state = "answered"
                 event._set_delivery(state, message[f"{vals['state']}_at"] or None)
         elif vals.get("state") == "failed":

@@ -136,13 +136,14 @@ class CollectionRulerEvent(models.Model):
         :return: dict {event: note for its invoice's chatter} of the events
             that fell back; the others are left as they are
         """
-        events = self.filtered(
-            lambda e: e.step_id.fallback_step_ids.filtered("active")
-            and not e.fallback_of_id
-        )
+        fallback_of = {
+            event: event.step_id.fallback_step_ids.filtered("active")[:1]
+            for event in self
+            if not event.fallback_of_id
+        }
+        events = self.filtered(lambda e: fallback_of.get(e))
         if not events:
             return {}
-        fallback_of = {event: event.step_id.fallback_step_ids[:1] for event in events}
         Event = self.sudo()
         existing = {
             (event.move_id, event.step_id): event
