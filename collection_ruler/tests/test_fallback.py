@@ -3,7 +3,7 @@ customer, shown on the timeline as two events."""
 
 from odoo import Command
 from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from odoo.addons.sms.tests.common import SMSCommon
 
@@ -56,6 +56,24 @@ class TestFallback(CollectionRulerCommon, SMSCommon):
         copied = copy.step_ids[0].fallback_step_ids
         self.assertEqual((copied.channel, copied.ruler_id), ("sms", copy))
         self.assertNotEqual(copied, self.sms_step)
+
+    def test_a_fallback_is_added_from_the_step_form(self):
+        with Form(self.env["collection.ruler"]) as ruler_form:
+            ruler_form.name = "New ruler"
+            with ruler_form.step_ids.new() as step_form:
+                step_form.name = "WhatsApp-free reminder"
+                step_form.offset_days = 2
+                step_form.channel = "email"
+                with step_form.fallback_step_ids.new() as fallback_form:
+                    self.assertEqual(fallback_form.channel, "sms", "the usual choice")
+                    fallback_form.name = "SMS instead"
+        ruler = ruler_form.record
+        fallback = ruler.step_ids.fallback_step_ids
+        self.assertEqual(
+            (fallback.channel, fallback.ruler_id, fallback.offset_days),
+            ("sms", ruler, 2),
+        )
+        self.assertEqual(fallback.fallback_for_id, ruler.step_ids)
 
     def test_a_fallback_is_never_scheduled_by_itself(self):
         move = self._create_invoice(collection_ruler_id=self.fallback_ruler.id)
