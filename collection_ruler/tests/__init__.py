@@ -21,3 +21,4 @@ from . import test_voice
 from . import test_fallback
 from . import test_delivery
 from . import test_zenvia
+from . import test_cap

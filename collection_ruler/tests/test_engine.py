@@ -197,6 +197,8 @@ class TestCollectionFakeChannel(CollectionRulerCommon):
         from .fake_channel import CollectionChannelFake, CollectionRulerStep
 
         cls.loader.update_registry((CollectionRulerStep, CollectionChannelFake))
+        # Contacts on close days: the contact cap has tests of its own.
+        cls.ruler.write({"contact_cap_day": 0, "contact_cap_week": 0})
         cls.fake_step = cls.env["collection.ruler.step"].create(
             {
                 "ruler_id": cls.ruler.id,

@@ -142,6 +142,7 @@ class TestVoiceStep(CollectionRulerCommon, SMSCommon):
         self.assertEqual(message.state, "delivered", "the message was left")
 
         self.step.voice_machine = "no_answer"
+        self.voice_ruler.contact_cap_day = 0  # a second call the same day
         _move, event = self._queued_call()
         message = event.provider_message_id
         self._send("CA2")
