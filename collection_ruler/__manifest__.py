@@ -3,7 +3,7 @@
     "summary": "Automated collection schedules (régua de cobrança) for customer "
     "invoices: email, SMS, call and letter steps, late charges and credit-bureau "
     "registration",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/collection-ruler/collection_ruler",
     "author": "Collection Ruler",
@@ -21,6 +21,8 @@
         "data/sms_template_data.xml",
         "data/collection_ruler_data.xml",
         "data/ir_cron_data.xml",
+        "data/collection_contact_window_data.xml",
+        "data/resource_calendar_br_holidays.xml",
         "data/mail_activity_type_data.xml",
         "reports/collection_letter_reports.xml",
         "reports/collection_letter_templates.xml",
@@ -32,6 +34,7 @@
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/collection_provider_views.xml",
+        "views/collection_contact_window_views.xml",
         "views/collection_ruler_menus.xml",
         "wizards/collection_ruler_apply_views.xml",
     ],

@@ -5,6 +5,7 @@ from . import collection_ruler_catchup
 from . import collection_ruler_schedule
 from . import collection_ruler_hold
 from . import collection_ruler_cap
+from . import collection_contact_window
 from . import collection_ruler_backfill
 from . import collection_ruler_run
 from . import collection_ruler_run_line

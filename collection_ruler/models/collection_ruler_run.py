@@ -324,8 +324,10 @@ class CollectionRulerRun(models.Model):
         events = self._plan_batch(events, todays, counts)
         to_run, skipped = self.env["collection.ruler.catchup"]._plan(events)
         to_run, held = self.env["collection.ruler.hold"]._plan(to_run, todays)
-        to_run, capped = self.env["collection.ruler.cap"]._plan(to_run, todays)
-        held.update(capped)
+        # The guards, in order: the payment hold, contact hours, the cap.
+        for guard in ("collection.contact.window", "collection.ruler.cap"):
+            to_run, deferred = self.env[guard]._plan(to_run, todays)
+            held.update(deferred)
         if held:
             Event._apply_outcomes(held, counts)
         # Stages: the first event of every invoice, then the second... so that

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -64,26 +64,21 @@ class ResCompany(models.Model):
         return self.partner_id.lang or self.env.lang
 
     def _collection_add_business_days(self, date, days):
-        """``date`` plus ``days`` business days of the company's calendar.
-
-        Weekends and the calendar's public holidays (its global leaves) are
-        not counted; without a calendar, only Saturdays and Sundays are
-        skipped.
+        """``date`` plus ``days`` business days: Saturdays, Sundays and the
+        holidays of the contact hours (the company's working calendar, and
+        Brazil's national holidays for a company in Brazil) do not count.
 
         :param date: a date
         :param int days: business days to add
         :return: a date
         """
         self.ensure_one()
-        calendar = self.resource_calendar_id
-        if calendar:
-            start = datetime.combine(date, time.max).replace(tzinfo=UTC)
-            planned = calendar.plan_days(days, start, compute_leaves=True)
-            if planned:
-                return planned.date()
+        holidays = self.env["collection.contact.window"]._get_holidays(
+            self, date, date + timedelta(days=3 * days + 14)
+        )[self.id]
         while days > 0:
             date += timedelta(days=1)
-            if date.weekday() < 5:
+            if date.weekday() < 5 and date not in holidays:
                 days -= 1
         return date
 

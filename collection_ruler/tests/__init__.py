@@ -22,3 +22,4 @@ from . import test_fallback
 from . import test_delivery
 from . import test_zenvia
 from . import test_cap
+from . import test_windows

@@ -258,13 +258,14 @@ class TestCreditBureau(CollectionLetterCommon):
                 {
                     "state": "removal_requested",
                     "removal_requested_date": date(2026, 4, 24),
-                    "removal_deadline": date(2026, 5, 1),
+                    # Five business days; 1 May is a national holiday.
+                    "removal_deadline": date(2026, 5, 4),
                 }
             ],
         )
         activity = registration.activity_ids
         self.assertEqual(len(activity), 1)
-        self.assertEqual(activity.date_deadline, date(2026, 5, 1))
+        self.assertEqual(activity.date_deadline, date(2026, 5, 4))
         self.assertTrue(
             activity.user_id.has_group("collection_ruler.group_collection_manager"),
             "a collection manager, who can see the registration",

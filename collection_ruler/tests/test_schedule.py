@@ -245,24 +245,32 @@ class TestCollectionSchedule(CollectionRulerCommon):
         self.assertNotIn(self.step_sms, self._events(move))
 
     def test_business_days_skip_the_calendar_holidays(self):
-        """Súmula 548 counts business days: weekends and public holidays."""
+        """Súmula 548 counts business days: weekends and public holidays, the
+        national ones and those of the company's calendar."""
         calendar = self.company.resource_calendar_id
         calendar.tz = "America/Sao_Paulo"
         friday = date(2026, 4, 17)
+        # Tiradentes, Tuesday 21 April, a national holiday shipped as data.
         self.assertEqual(
-            self.company._collection_add_business_days(friday, 5), date(2026, 4, 24)
+            self.company._collection_add_business_days(friday, 5), date(2026, 4, 27)
         )
-        # Tiradentes, Tuesday 21 April, as a public holiday of the calendar.
+        # Saint George, Thursday 23 April, a holiday of Rio's calendar.
         self.env["resource.calendar.leaves"].create(
             {
-                "name": "Tiradentes",
+                "name": "São Jorge",
                 "calendar_id": calendar.id,
-                "date_from": datetime(2026, 4, 21, 3, 0),
-                "date_to": datetime(2026, 4, 22, 2, 59),
+                "date_from": datetime(2026, 4, 23, 3, 0),
+                "date_to": datetime(2026, 4, 24, 2, 59),
             }
         )
         self.assertEqual(
-            self.company._collection_add_business_days(friday, 5), date(2026, 4, 27)
+            self.company._collection_add_business_days(friday, 5), date(2026, 4, 28)
+        )
+        self.company.country_id = self.env.ref("base.us")
+        self.assertEqual(
+            self.company._collection_add_business_days(friday, 5),
+            date(2026, 4, 27),
+            "Brazil's holidays are for companies in Brazil",
         )
 
     def test_a_debtor_abroad_gets_the_reminders_only(self):

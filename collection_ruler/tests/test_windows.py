@@ -1,0 +1,148 @@
+"""Contact hours: a step goes out only when its channel may reach the debtor,
+in the debtor's local time, and waits for the next slot otherwise."""
+
+from datetime import datetime
+
+from odoo import Command
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import tagged
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.sms.tests.common import SMSCommon
+
+from .common import CollectionRulerCommon
+
+
+def utc(*args):
+    return datetime(*args)
+
+
+@tagged("post_install", "-at_install")
+class TestContactWindows(CollectionRulerCommon, SMSCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.customer.write(
+            {"state_id": cls.env.ref("base.state_br_sp").id, "tz": False}
+        )
+        cls.customer_2.write(
+            {"state_id": cls.env.ref("base.state_br_ce").id, "tz": False}
+        )
+
+    def _ruler(self, channel, offset):
+        return self.env["collection.ruler"].create(
+            {
+                "name": f"{channel} on day {offset}",
+                "step_ids": [
+                    Command.create(
+                        {"name": channel, "offset_days": offset, "channel": channel}
+                    )
+                ],
+            }
+        )
+
+    def test_the_hours_shipped(self):
+        ceara = self.env.ref("collection_ruler.contact_window_ce_sms")
+        self.assertEqual((ceara.weekday_from, ceara.weekday_to), (8.0, 18.0))
+        self.assertIn("Lei 16.836/2019", ceara.citation)
+        self.assertEqual(
+            self.env.ref("collection_ruler.ir_cron_collection_ruler_run").interval_type,
+            "hours",
+            "hourly, so that a window opening at 8:00 is honoured",
+        )
+        with self.assertRaisesRegex(ValidationError, "end after they start"):
+            ceara.weekday_to = 7.0
+
+    def test_a_sunday_step_goes_on_monday_at_eight(self):
+        # The due date is Tuesday 10 March 2026: five days later is a Sunday.
+        move = self._create_invoice(collection_ruler_id=self._ruler("email", 5).id)
+        event = move.collection_event_ids
+        with self.mock_mail_gateway():
+            counters = self._run(utc(2026, 3, 15, 15, 0))
+            self.assertEqual((counters["done"], counters["deferred"]), (0, 1))
+            self.assertEqual(event.scheduled_date.isoformat(), "2026-03-16")
+            self.assertIn("Outside the contact hours", event.failure_reason)
+            self.assertIn("3/16/26, 8:00", event.failure_reason)
+            # 7:00 in São Paulo: not yet.
+            self.assertEqual(self._run(utc(2026, 3, 16, 10, 0))["done"], 0)
+            self.assertFalse(self._mails_to(self.customer))
+            # 8:00 in São Paulo.
+            self.assertEqual(self._run(utc(2026, 3, 16, 11, 0))["done"], 1)
+        self.assertEqual(event.state, "done")
+
+    def test_ceara_until_six_pm(self):
+        ruler = self._ruler("sms", 1)
+        early = self._create_invoice(
+            partner=self.customer_2, collection_ruler_id=ruler.id
+        )
+        late = self._create_invoice(
+            partner=self.customer_2, collection_ruler_id=ruler.id, amount=500.0
+        )
+        ruler.contact_cap_day = 0  # two invoices, two SMS on one day
+        late.collection_event_ids.scheduled_date = "2026-03-12"
+        with self.mockSMSGateway():
+            # Wednesday 11 March, 17:59 in Fortaleza (UTC-3).
+            self.assertEqual(self._run(utc(2026, 3, 11, 20, 59))["done"], 1)
+            self.assertEqual(early.collection_event_ids.state, "done")
+            # Thursday 12 March, 18:01 in Fortaleza: the law's hours are over.
+            counters = self._run(utc(2026, 3, 12, 21, 1))
+        self.assertEqual((counters["done"], counters["deferred"]), (0, 1))
+        event = late.collection_event_ids
+        self.assertEqual(event.scheduled_date.isoformat(), "2026-03-13")
+        self.assertIn("Ceará: Lei 16.836/2019", event.failure_reason)
+
+    def test_email_to_ceara_keeps_the_default_hours(self):
+        move = self._create_invoice(
+            partner=self.customer_2, collection_ruler_id=self._ruler("email", 1).id
+        )
+        with self.mock_mail_gateway():
+            # 19:30 in Fortaleza: within the default hours for email.
+            self.assertEqual(self._run(utc(2026, 3, 11, 22, 30))["done"], 1)
+        self.assertEqual(move.collection_event_ids.state, "done")
+
+    def test_no_contact_on_a_national_holiday(self):
+        # Tiradentes, Tuesday 21 April 2026: the step goes on Wednesday.
+        move = self._create_invoice(collection_ruler_id=self._ruler("email", 42).id)
+        with self.mock_mail_gateway():
+            counters = self._run(utc(2026, 4, 21, 15, 0))
+            self.assertEqual(counters["deferred"], 1)
+            self.assertEqual(
+                move.collection_event_ids.scheduled_date.isoformat(), "2026-04-22"
+            )
+            self.assertEqual(self._run(utc(2026, 4, 22, 15, 0))["done"], 1)
+        self.company.country_id = self.env.ref("base.us")
+        other = self._create_invoice(collection_ruler_id=self._ruler("email", 42).id)
+        with self.mock_mail_gateway():
+            self.assertEqual(self._run(utc(2026, 4, 21, 15, 0))["done"], 1)
+        self.assertEqual(other.collection_event_ids.state, "done", "not its holiday")
+
+    def test_a_channel_without_hours_is_not_held(self):
+        self.env["collection.contact.window"].search(
+            [("channel", "=", "email")]
+        ).active = False
+        move = self._create_invoice(collection_ruler_id=self._ruler("email", 5).id)
+        with self.mock_mail_gateway():
+            self.assertEqual(self._run(utc(2026, 3, 15, 15, 0))["done"], 1)
+        self.assertEqual(move.collection_event_ids.state, "done")
+
+    def test_collectors_read_the_hours_managers_set_them(self):
+        window = self.env.ref("collection_ruler.contact_window_sp_voice")
+        collector = mail_new_test_user(
+            self.env,
+            login="window_collector",
+            groups="base.group_user,collection_ruler.group_collection_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        self.assertEqual(window.with_user(collector).weekday_to, 20.0)
+        with self.assertRaises(AccessError):
+            window.with_user(collector).weekday_to = 22.0
+        manager = mail_new_test_user(
+            self.env,
+            login="window_manager",
+            groups="base.group_user,collection_ruler.group_collection_manager",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        window.with_user(manager).weekday_to = 19.0
+        self.assertEqual(window.weekday_to, 19.0)
