@@ -35,6 +35,7 @@
         "views/res_config_settings_views.xml",
         "views/collection_provider_views.xml",
         "views/collection_contact_window_views.xml",
+        "views/collection_ruler_rule_views.xml",
         "views/collection_ruler_menus.xml",
         "wizards/collection_ruler_apply_views.xml",
     ],

@@ -31,6 +31,10 @@ from . import collection_bureau_export
 from . import account_move
 from . import account_move_payment
 from . import account_move_line
+from . import collection_ruler_pause
+from . import collection_promise
+from . import collection_dispute
+from . import collection_ruler_rule
 from . import res_company
 from . import res_config_settings
 from . import res_partner

@@ -7,6 +7,7 @@ from .collection_ruler import INDIVIDUAL_FINE_CAP
 
 # Changing one of these fields on an invoice may change its collection schedule.
 COLLECTION_TRIGGER_FIELDS = {
+    "collection_dispute_reason",
     "collection_excluded",
     "collection_ruler_id",
     "invoice_date_due",
@@ -276,7 +277,8 @@ class AccountMove(models.Model):
 
     def _collection_get_inherited_ruler(self):
         """The ruler this invoice takes when none is chosen for it: its
-        customer's, then its commercial partner's, then its company's.
+        customer's, then its commercial partner's, then the first assignment
+        rule's it meets (``collection.ruler.rule``), then its company's.
 
         :return: collection.ruler record, possibly empty
         """
@@ -287,6 +289,7 @@ class AccountMove(models.Model):
         return (
             partner.collection_ruler_id
             or partner.commercial_partner_id.collection_ruler_id
+            or self.env["collection.ruler.rule"]._get_ruler(self)
             or self.company_id.collection_ruler_id
         )
 

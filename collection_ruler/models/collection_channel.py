@@ -21,6 +21,7 @@ into the named groups of the step and event forms.
 
 import logging
 import re
+import threading
 
 from markupsafe import Markup
 
@@ -119,6 +120,12 @@ def root_cause(error):
             return error
         seen.add(id(inner))
         error = inner
+
+
+def testing():
+    """Whether this runs in Odoo's tests, which roll their transaction back:
+    the engine and the queues then never commit."""
+    return getattr(threading.current_thread(), "testing", False)
 
 
 def is_concurrency_error(error):

@@ -69,9 +69,11 @@ class CollectionChannelEmail(models.AbstractModel):
             attachments = {}
             if step.attach_invoice:
                 attachments = self._get_invoice_attachments(step_events)
-            outcomes.update(
-                self._send_mails(step_events, step.mail_template_id, attachments)
+            by_template = step_events.grouped(
+                lambda e, s=step: s._get_template("mail", e.move_id)
             )
+            for template, group in by_template.items():
+                outcomes.update(self._send_mails(group, template, attachments))
         return outcomes
 
     # === Sending, shared with the channels that email (letters) === #

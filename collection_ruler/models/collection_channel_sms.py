@@ -235,7 +235,10 @@ class CollectionChannelSms(models.AbstractModel):
 
         :return: dict {move id: text}
         """
-        texts = step.sms_template_id._render_field("body", moves.ids, compute_lang=True)
+        texts = {}
+        by_template = moves.grouped(lambda m: step._get_template("sms", m))
+        for template, group in by_template.items():
+            texts.update(template._render_field("body", group.ids, compute_lang=True))
         texts = self._shorten_links(texts)
         convert = to_gsm7 if step.sms_gsm7 else (lambda text: text.translate(SPACES))
         return {move_id: convert(text or "") for move_id, text in texts.items()}

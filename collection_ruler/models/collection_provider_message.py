@@ -1,5 +1,4 @@
 import logging
-import threading
 import uuid
 from datetime import timedelta
 
@@ -7,7 +6,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools.provider_http import ProviderError, ProviderTransientError
-from .collection_channel import is_concurrency_error, one_line
+from .collection_channel import is_concurrency_error, one_line, testing
 
 _logger = logging.getLogger(__name__)
 
@@ -23,10 +22,6 @@ RETRY_DELAY = timedelta(minutes=5)
 # The order of the statuses: a status never goes back (read stays read when
 # a late "delivered" arrives); "failed" comes from the service or from us.
 STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
-
-
-def _testing():
-    return getattr(threading.current_thread(), "testing", False)
 
 
 class CollectionProviderMessage(models.Model):
@@ -244,7 +239,7 @@ class CollectionProviderMessage(models.Model):
     def _commit(self):
         """Commit, so that a crash cannot undo what the provider was told
         (not in tests, which run in one transaction they roll back)."""
-        if not _testing():
+        if not testing():
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
     # === Statuses === #

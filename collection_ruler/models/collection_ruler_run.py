@@ -1,5 +1,4 @@
 import logging
-import threading
 import time
 from collections import Counter, defaultdict
 from datetime import timedelta
@@ -9,13 +8,25 @@ from psycopg2 import errors
 from odoo import api, fields, models
 from odoo.tools import SQL, config, format_datetime
 
-from .collection_channel import Outcome, is_concurrency_error, is_transient_error
+from .collection_channel import (
+    Outcome,
+    is_concurrency_error,
+    is_transient_error,
+    testing,
+)
 
 _logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 200
 # Selections of one batch before a run gives up to the other workers.
 LOCK_ATTEMPTS = 3
+# What may defer a due step, in this order.
+GUARDS = (
+    "collection.ruler.hold",
+    "collection.ruler.pause",
+    "collection.contact.window",
+    "collection.ruler.cap",
+)
 # The outcomes a run counts, per channel and in total.
 OUTCOMES = tuple("due done failed fell_back deferred skipped cancelled retried".split())
 
@@ -28,8 +39,7 @@ class CollectionRulerRun(models.Model):
     1. ``_select_batch``: the due events of the next invoices, locked with
        ``FOR UPDATE SKIP LOCKED`` so that two workers never take the same one;
     2. ``_plan_batch``: the schedule brought up to date, then the catch-up
-       rule (``collection.ruler.catchup``) and the payment hold
-       (``collection.ruler.hold``);
+       rule (``collection.ruler.catchup``) and the ``GUARDS``, which defer;
     3. ``_execute_batch``: the events grouped by company and channel, each
        group handed to its channel (``collection.channel.<code>``) in one call;
     4. ``collection.ruler.event._apply_outcomes``: the outcomes written and
@@ -110,6 +120,7 @@ class CollectionRulerRun(models.Model):
         """Entry point of the scheduled action: run everything due, as
         superuser (the run serves every company; each channel group runs in
         its invoices' company)."""
+        self.env["collection.promise"].sudo()._cron_check()
         run = self.sudo()._start("cron")
         run._process()
         self.env["collection.bureau.registration"].sudo()._cron_request_removals()
@@ -212,7 +223,7 @@ class CollectionRulerRun(models.Model):
                     )._trigger()
                     break
         except Exception:
-            if not _testing():
+            if not testing():
                 # Undo the batch under way, and say the run was interrupted.
                 self.env.cr.rollback()
                 self._finish("failed", totals, by_channel, started)
@@ -286,7 +297,7 @@ class CollectionRulerRun(models.Model):
                 log_exceptions=False,
             )
         except errors.SerializationFailure:
-            if _testing() or attempt >= LOCK_ATTEMPTS:
+            if testing() or attempt >= LOCK_ATTEMPTS:
                 raise
             _logger.info("Collection run %s: events changed by another worker", self.id)
             cr.rollback()
@@ -323,9 +334,8 @@ class CollectionRulerRun(models.Model):
             counts[event.channel]["due"] += 1
         events = self._plan_batch(events, todays, counts)
         to_run, skipped = self.env["collection.ruler.catchup"]._plan(events)
-        to_run, held = self.env["collection.ruler.hold"]._plan(to_run, todays)
-        # The guards, in order: the payment hold, contact hours, the cap.
-        for guard in ("collection.contact.window", "collection.ruler.cap"):
+        held = {}
+        for guard in GUARDS:
             to_run, deferred = self.env[guard]._plan(to_run, todays)
             held.update(deferred)
         if held:
@@ -426,7 +436,7 @@ class CollectionRulerRun(models.Model):
     def _commit_batch(self):
         """Commit a finished batch so a later crash cannot undo what was sent
         (not in tests, which run in one transaction they roll back)."""
-        if _testing():
+        if testing():
             return
         self.env.cr.commit()  # pylint: disable=invalid-commit
 
@@ -449,7 +459,3 @@ class CollectionRulerRun(models.Model):
         action["domain"] = domain
         action["context"] = {}
         return action
-
-
-def _testing():
-    return getattr(threading.current_thread(), "testing", False)

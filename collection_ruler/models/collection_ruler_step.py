@@ -49,6 +49,13 @@ class CollectionRulerStep(models.Model):
         string="Email Template",
         domain="[('model', '=', 'account.move')]",
     )
+    mail_template_individual_id = fields.Many2one(
+        comodel_name="mail.template",
+        string="Email Template for Individuals",
+        domain="[('model', '=', 'account.move')]",
+        help="Sent instead to debtors who are individuals (CPF). Empty: the "
+        "step's template for everyone.",
+    )
     letter_type = fields.Selection(
         selection=[
             ("debit_notice", "Debit Notice"),
@@ -89,6 +96,13 @@ class CollectionRulerStep(models.Model):
         comodel_name="sms.template",
         string="SMS Template",
         domain="[('model', '=', 'account.move')]",
+    )
+    sms_template_individual_id = fields.Many2one(
+        comodel_name="sms.template",
+        string="SMS Template for Individuals",
+        domain="[('model', '=', 'account.move')]",
+        help="Sent instead to debtors who are individuals (CPF). Empty: the "
+        "step's template for everyone.",
     )
     sms_gsm7 = fields.Boolean(
         string="SMS Without Accents",
@@ -228,6 +242,16 @@ class CollectionRulerStep(models.Model):
         """The ``collection.channel.<code>`` model of this step's channel."""
         self.ensure_one()
         return self.env[f"collection.channel.{self.channel}"]
+
+    def _get_template(self, kind, move):
+        """The ``kind`` (mail or sms) template of this step for ``move``'s
+        debtor: the one for individuals when the step has one and the debtor
+        is an individual, else the step's."""
+        self.ensure_one()
+        individual = self[f"{kind}_template_individual_id"]
+        if individual and move.commercial_partner_id._collection_is_individual():
+            return individual
+        return self[f"{kind}_template_id"]
 
     # === CRUD === #
 

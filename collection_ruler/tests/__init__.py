@@ -23,3 +23,5 @@ from . import test_delivery
 from . import test_zenvia
 from . import test_cap
 from . import test_windows
+from . import test_pause
+from . import test_rules

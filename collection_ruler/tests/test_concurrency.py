@@ -103,7 +103,7 @@ class TestTwoWorkers(TransactionCase):
             stack.enter_context(freeze_time(day(0)))
             stack.enter_context(patch.object(Run, "_get_batch_size", lambda self: 1))
             stack.enter_context(
-                patch.object(collection_ruler_run, "_testing", lambda: False)
+                patch.object(collection_ruler_run, "testing", lambda: False)
             )
             yield
 
