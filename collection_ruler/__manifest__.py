@@ -36,6 +36,7 @@
         "views/collection_provider_views.xml",
         "views/collection_contact_window_views.xml",
         "views/collection_ruler_rule_views.xml",
+        "views/account_portal_templates.xml",
         "views/collection_ruler_menus.xml",
         "wizards/collection_ruler_apply_views.xml",
     ],

@@ -2,3 +2,4 @@ from . import whatsapp
 from . import twilio
 from . import zenvia
 from . import voice
+from . import portal

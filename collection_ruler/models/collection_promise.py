@@ -61,6 +61,12 @@ class CollectionPromise(models.Model):
         default=lambda self: self.env.user,
         readonly=True,
     )
+    source = fields.Selection(
+        selection=[("collector", "Collector"), ("portal", "Customer, on the portal")],
+        default="collector",
+        required=True,
+        readonly=True,
+    )
     note = fields.Char()
 
     @api.constrains("amount", "date")
@@ -82,11 +88,16 @@ class CollectionPromise(models.Model):
             if promise.date < today:
                 raise ValidationError(self.env._("A promise is for today or later."))
             promise.residual_at_promise = move.amount_residual
+            who = promise.user_id.name
+            if promise.source == "portal":
+                who = self.env._(
+                    "%(customer)s, on the portal,", customer=move.partner_id.name
+                )
             move._message_log(
                 body=self.env._(
                     "Collection: %(user)s recorded a promise to pay %(amount)s by "
                     "%(date)s. The ruler waits until then.",
-                    user=promise.user_id.name,
+                    user=who,
                     amount=promise.currency_id.format(promise.amount),
                     date=format_date(self.env, promise.date),
                 )
@@ -131,6 +142,39 @@ class CollectionPromise(models.Model):
                     date=format_date(self.env, promise.date),
                 )
             )
+            promise._schedule_broken_promise_steps()
+
+    def _schedule_broken_promise_steps(self):
+        """Schedule, for today, the steps of the invoice's ruler that run on
+        a broken promise (once per invoice: a step runs once on an invoice)."""
+        self.ensure_one()
+        move = self.move_id
+        steps = move.collection_ruler_id.step_ids.filtered(
+            lambda s: s.active and s.on_broken_promise
+        )
+        if not steps:
+            return
+        Event = self.env["collection.ruler.event"].sudo()
+        existing = {
+            event.step_id: event
+            for event in Event.search(
+                [("move_id", "=", move.id), ("step_id", "in", steps.ids)]
+            )
+        }
+        today = move.company_id._collection_get_today()
+        Schedule = self.env["collection.ruler.schedule"]
+        for step in steps:
+            event = existing.get(step)
+            if not event:
+                Event.create(Schedule._prepare_event_values(move, step, today))
+            elif event.state in ("scheduled", "cancelled"):
+                event.write(
+                    {
+                        "state": "scheduled",
+                        "scheduled_date": today,
+                        "failure_reason": False,
+                    }
+                )
 
     def action_cancel(self):
         for promise in self.filtered(lambda p: p.state == "open"):
@@ -145,6 +189,50 @@ class CollectionPromise(models.Model):
         return True
 
 
+class CollectionRulerStep(models.Model):
+    _inherit = "collection.ruler.step"  # pylint: disable=consider-merging-classes-inherited
+
+    on_broken_promise = fields.Boolean(
+        string="Runs on a Broken Promise",
+        help="Not run at its offset: it runs the day a promise to pay of the "
+        "invoice is found broken.",
+    )
+
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("on_broken_promise"):
+            # Scheduled at its offset until now: it waits for a broken promise.
+            self.env["collection.ruler.event"].sudo().search(
+                [("step_id", "in", self.ids), ("state", "=", "scheduled")]
+            ).write(
+                {
+                    "state": "cancelled",
+                    "failure_reason": self.env._(
+                        "The step runs on a broken promise only."
+                    ),
+                }
+            )
+        return res
+
+    @api.depends("on_broken_promise")
+    def _compute_offset_label(self):
+        res = super()._compute_offset_label()
+        for step in self.filtered("on_broken_promise"):
+            step.offset_label = self.env._("On a broken promise")
+        return res
+
+
+class CollectionRuler(models.Model):
+    _inherit = "collection.ruler"  # pylint: disable=consider-merging-classes-inherited
+
+    promise_max_days = fields.Integer(
+        string="Portal Promises Up To (days)",
+        default=15,
+        help="A customer may promise, from the invoice's portal page, to pay "
+        "within this many days. 0: no promise from the portal.",
+    )
+
+
 class AccountMove(models.Model):
     _inherit = "account.move"  # pylint: disable=consider-merging-classes-inherited
 
@@ -153,3 +241,43 @@ class AccountMove(models.Model):
         inverse_name="move_id",
         string="Promises to Pay",
     )
+
+    def _collection_portal_promise_dates(self):
+        """The first and last dates the customer may promise to pay by from
+        the portal, or None when they may not (no ruler allowing it, the
+        invoice not collected, a promise already open).
+
+        :return: (date, date) or None
+        """
+        self.ensure_one()
+        days = self.collection_ruler_id.promise_max_days
+        if (
+            days <= 0
+            or self._collection_get_stop_reason()
+            or self.collection_promise_ids.filtered(lambda p: p.state == "open")
+        ):
+            return None
+        today = self.company_id._collection_get_today()
+        return today, today + timedelta(days=days)
+
+    def _collection_portal_promise(self, date):
+        """Record the customer's promise, made on the portal, to pay what is
+        due by ``date``. :return: the promise, or None when refused"""
+        self.ensure_one()
+        dates = self._collection_portal_promise_dates()
+        date = fields.Date.to_date(date) if date else None
+        if not dates or not date or not dates[0] <= date <= dates[1]:
+            return None
+        return (
+            self.env["collection.promise"]
+            .sudo()
+            .create(
+                {
+                    "move_id": self.id,
+                    "date": date,
+                    "amount": self.amount_residual,
+                    "source": "portal",
+                    "user_id": False,
+                }
+            )
+        )

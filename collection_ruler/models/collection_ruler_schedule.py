@@ -45,7 +45,9 @@ class CollectionRulerSchedule(models.AbstractModel):
                 stopped[stop_reason] |= events
                 continue
             due_date = move._collection_get_due_date()
-            steps = move.collection_ruler_id.step_ids.filtered("active")
+            steps = move.collection_ruler_id.step_ids.filtered(
+                lambda s: s.active and not s.on_broken_promise
+            )
             foreign = move.commercial_partner_id._collection_get_foreign_steps(
                 steps, move.company_id
             )
@@ -70,9 +72,12 @@ class CollectionRulerSchedule(models.AbstractModel):
                     != (date, step.channel, step.sequence)
                 ):
                     to_reschedule[date, step] |= event
+            # Fallbacks and broken-promise steps are scheduled as they occur.
             obsolete = pending.filtered(
-                lambda e, steps=steps: e.step_id not in steps
+                lambda e, steps=steps, ruler=move.collection_ruler_id: e.step_id
+                not in steps
                 and e.step_id.fallback_for_id not in steps
+                and not (e.step_id.on_broken_promise and e.step_id.ruler_id == ruler)
             )
             if obsolete:
                 to_cancel[

@@ -25,3 +25,4 @@ from . import test_cap
 from . import test_windows
 from . import test_pause
 from . import test_rules
+from . import test_portal_promise

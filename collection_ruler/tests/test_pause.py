@@ -88,6 +88,27 @@ class TestPauseAndPromise(CollectionRulerCommon):
         )
         self.assertEqual(counters["done"], 1, "the ruler resumed")
 
+    def test_a_broken_promise_runs_the_rulers_step_for_it(self):
+        step = self.env["collection.ruler.step"].create(
+            {
+                "ruler_id": self.late_ruler.id,
+                "name": "You promised",
+                "channel": "email",
+                "on_broken_promise": True,
+            }
+        )
+        self.assertEqual(step.offset_label, "On a broken promise")
+        move = self._invoice()
+        self.assertNotIn(step, self._events(move), "not scheduled at an offset")
+        self._promise(move, day(2), day(6).date(), 1000.0)
+        with self.mock_mail_gateway():
+            self._run(day(3))
+            counters = self._run(day(8))
+            event = self._events(move)[step]
+            self.assertEqual(event.state, "done")
+            self.assertEqual(counters["done"], 1, "one message, not a burst")
+            self.assertEqual(len(self._mails_to(self.customer)), 1)
+
     def test_a_partial_promise_kept_lets_the_ruler_go_on(self):
         move = self._invoice()
         promise = self._promise(move, day(2), day(4).date(), 300.0)

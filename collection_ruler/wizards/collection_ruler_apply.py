@@ -126,7 +126,9 @@ class CollectionRulerApply(models.TransientModel):
         """
         self.ensure_one()
         Event = self.env["collection.ruler.event"]
-        steps = self.ruler_id.step_ids.filtered("active")
+        steps = self.ruler_id.step_ids.filtered(
+            lambda s: s.active and not s.on_broken_promise
+        )
         due, not_sent = Event.browse(), 0
         for move in self.target_move_ids.filtered(lambda m: m.state == "posted"):
             due_date = move._collection_get_due_date()
