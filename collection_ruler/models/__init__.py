@@ -8,6 +8,7 @@ from . import collection_ruler_cap
 from . import collection_contact_window
 from . import collection_ruler_backfill
 from . import collection_ruler_run
+from . import collection_ruler_run_settings
 from . import collection_ruler_run_line
 from . import collection_ruler_fallback
 from . import collection_channel
