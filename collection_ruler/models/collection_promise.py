@@ -131,6 +131,9 @@ class CollectionPromise(models.Model):
                     body=self.env._("Collection: the promise to pay was kept.")
                 )
                 continue
+            if move.state != "posted" or move.payment_state == "reversed":
+                promise.state = "cancelled"  # nothing is owed on it any more
+                continue
             if promise._pause_until() >= move.company_id._collection_get_today():
                 continue
             promise.state = "broken"

@@ -118,6 +118,14 @@ class TestPauseAndPromise(CollectionRulerCommon):
         self.assertEqual(promise.state, "kept")
         self.assertEqual(counters["done"], 1, "for what is left")
 
+    def test_a_promise_on_a_cancelled_invoice_is_cancelled(self):
+        move = self._invoice()
+        promise = self._promise(move, day(2), day(6).date(), 1000.0)
+        move.button_draft()
+        move.button_cancel()
+        self._run(day(8))
+        self.assertEqual(promise.state, "cancelled", "not broken: nothing is owed")
+
     def test_promise_rules(self):
         move = self._invoice()
         # assertRaises, not assertRaisesRegex: Odoo's rolls back what failed.
