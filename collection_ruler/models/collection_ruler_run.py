@@ -118,12 +118,33 @@ class CollectionRulerRun(models.Model):
     def _cron_run(self):
         """Entry point of the scheduled action: run everything due, as
         superuser (the run serves every company; each channel group runs in
-        its invoices' company)."""
+        its invoices' company). An hourly call with nothing due leaves no
+        run record: :return: the run, or an empty recordset"""
         self.env["collection.promise"].sudo()._cron_check()
-        run = self.sudo()._start("cron")
-        run._process()
+        run = self.browse()
+        if self._has_due_work():
+            run = self.sudo()._start("cron")
+            run._process()
         self.env["collection.bureau.registration"].sudo()._cron_request_removals()
         return run
+
+    @api.model
+    def _has_due_work(self):
+        """Whether a run would find work: an event due (in any time zone),
+        or open invoices waiting for their schedule. One cheap query."""
+        if self.env["collection.ruler.backfill"]._is_pending():
+            return True
+        return bool(
+            self.env["collection.ruler.event"]
+            .sudo()
+            .search_count(
+                [
+                    ("state", "=", "scheduled"),
+                    ("scheduled_date", "<=", fields.Date.today() + timedelta(days=1)),
+                ],
+                limit=1,
+            )
+        )
 
     @api.model
     def _start(self, trigger, rulers=None):

@@ -156,7 +156,8 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
         Through the cron record itself; with ``companies`` or ``rulers``, as
         Run Now does.
 
-        :return: dict of the run's counters (due, done, failed...)
+        :return: dict of the run's counters (due, done, failed...); all 0
+            when the scheduled action found nothing due and made no run
         """
         Run = self.env["collection.ruler.run"].with_context(**context)
         with freeze_time(when):
@@ -164,6 +165,8 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
                 last = Run.search([], limit=1).id or 0
                 self.cron.with_context(**context).method_direct_trigger()
                 run = Run.search([("id", ">", last)], limit=1)
+                if not run:
+                    return dict.fromkeys(OUTCOMES, 0)
             else:
                 run = Run.sudo()._start("manual", rulers=rulers)
                 run._process(companies=companies)

@@ -213,6 +213,23 @@ class TestCollectionCron(CollectionRulerCommon):
         )
         self.assertTrue(data.noupdate)
 
+    def test_an_idle_hour_leaves_no_run(self):
+        """The hourly run costs two queries (the backfill flag, one count) and
+        leaves no record when nothing is due; a due step makes one."""
+        self.env["ir.config_parameter"].set_param(BACKFILL_PENDING, False)
+        Run = self.env["collection.ruler.run"]
+        runs = Run.search_count([])
+        self._create_invoice()  # its first step is 3 days before the due date
+        with freeze_time(day(-5)):
+            self.env.flush_all()
+            with self.assertQueryCount(2):
+                self.assertFalse(Run._has_due_work())
+            self.cron.method_direct_trigger()
+        self.assertEqual(Run.search_count([]), runs, "no record of an idle hour")
+        with self.mock_mail_gateway(), freeze_time(day(-3)):
+            self.cron.method_direct_trigger()
+        self.assertEqual(Run.search_count([]), runs + 1)
+
     def test_cron_record_runs(self):
         move = self._create_invoice()
         self.assertEqual(self.cron.model_id.model, "collection.ruler.run")
