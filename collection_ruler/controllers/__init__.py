@@ -3,3 +3,4 @@ from . import twilio
 from . import zenvia
 from . import voice
 from . import portal
+from . import pay

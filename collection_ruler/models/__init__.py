@@ -31,6 +31,7 @@ from . import collection_bureau_registration
 from . import collection_bureau_export
 from . import account_move
 from . import account_move_payment
+from . import collection_ruler_digest
 from . import account_move_line
 from . import collection_ruler_pause
 from . import collection_promise

@@ -156,6 +156,9 @@ class CollectionChannel(models.AbstractModel):
     _needs_contact = True
     # The step counts as a contact with the customer.
     _counts_as_contact = True
+    # Several invoices of one customer due the same day share one message
+    # (collection_ruler_digest.py).
+    _digest = False
 
     @api.model
     def _get_traits(self, step):
@@ -172,6 +175,18 @@ class CollectionChannel(models.AbstractModel):
             "needs_contact": self._needs_contact,
             "counts_as_contact": self._counts_as_contact,
         }
+
+    @api.model
+    def _can_digest(self, event):
+        """Whether ``event`` may share one message with the customer's other
+        invoices: the channel digests, and so does the step's template."""
+        return self._digest
+
+    @api.model
+    def _get_digest_key(self, event):
+        """What the events of one digest message share besides their customer
+        (a letter type, for example). :return: a hashable value"""
+        return None
 
     @api.model
     def _get_step_defaults(self):

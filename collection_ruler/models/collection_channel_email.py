@@ -20,6 +20,7 @@ class CollectionChannelEmail(models.AbstractModel):
     _name = "collection.channel.email"
     _inherit = "collection.channel"
     _description = "Collection Channel: Email"
+    _digest = True
 
     @api.model
     def _get_step_defaults(self):
@@ -28,6 +29,11 @@ class CollectionChannelEmail(models.AbstractModel):
             raise_if_not_found=False,
         )
         return {"mail_template_id": template.id} if template else {}
+
+    @api.model
+    def _can_digest(self, event):
+        template = event.step_id._get_template("mail", event.move_id)
+        return "collection_digest" in (template.body_html or "")
 
     @api.model
     def _check_step(self, step):
@@ -245,27 +251,29 @@ class CollectionChannelEmail(models.AbstractModel):
 
     @api.model
     def _get_invoice_attachments(self, events):
-        """The invoice PDF of each event, as attachments of the invoice.
+        """The invoice PDF of each event, as attachments of the invoice: of
+        every invoice its message lists, for a digest.
 
         :return: dict {event id: [ir.attachment id]}
         """
         result = {}
         Attachment = self.env["ir.attachment"]
         for event in events:
-            move = event.move_id
-            attachment = move.invoice_pdf_report_id
-            if not attachment:
-                content, _report_type = self.env["ir.actions.report"]._render_qweb_pdf(
-                    "account.account_invoices", move.ids
-                )
-                attachment = Attachment.create(
-                    {
-                        "name": move._get_invoice_report_filename(),
-                        "raw": content,
-                        "res_model": move._name,
-                        "res_id": move.id,
-                        "mimetype": "application/pdf",
-                    }
-                )
-            result[event.id] = attachment.ids
+            result[event.id] = []
+            for move in event.move_id.collection_digest_move_ids:
+                attachment = move.invoice_pdf_report_id
+                if not attachment:
+                    content, _report_type = self.env[
+                        "ir.actions.report"
+                    ]._render_qweb_pdf("account.account_invoices", move.ids)
+                    attachment = Attachment.create(
+                        {
+                            "name": move._get_invoice_report_filename(),
+                            "raw": content,
+                            "res_model": move._name,
+                            "res_id": move.id,
+                            "mimetype": "application/pdf",
+                        }
+                    )
+                result[event.id] += attachment.ids
         return result

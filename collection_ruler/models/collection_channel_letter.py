@@ -29,6 +29,7 @@ class CollectionChannelLetter(models.AbstractModel):
     _name = "collection.channel.letter"
     _inherit = "collection.channel"
     _description = "Collection Channel: Letter"
+    _digest = True
     _legal_weight = True
 
     @api.model
@@ -37,6 +38,16 @@ class CollectionChannelLetter(models.AbstractModel):
         if step.letter_type == "debit_notice":
             traits.update(never_skipped=True, sent_alone_when_late=True)
         return traits
+
+    @api.model
+    def _get_digest_key(self, event):
+        # A letter claims every overdue invoice of its customer: invoices at
+        # one letter type share one letter a day, those not overdue get none.
+        move = event.move_id
+        overdue = bool(move.invoice_date_due) and (
+            move.invoice_date_due < move._collection_get_today()
+        )
+        return (event.step_id.letter_type, overdue)
 
     @api.model
     def _get_step_defaults(self):
@@ -280,11 +291,13 @@ class CollectionChannelLetter(models.AbstractModel):
             raise UserError(self.env._("No letter is waiting to be printed."))
         events = events.sudo()
         contents = []
-        for event in events:
+        # The invoices of one digest share their letter: printed once.
+        for attachment, group in events.grouped("letter_attachment_id").items():
+            event = group.sorted(lambda e: bool(e.digest_event_id))[0]
             letters = self.with_company(event.company_id)
             name, content = letters._render_letter(event)
-            event.letter_attachment_id.write({"name": name, "raw": content})
-            event.letter_deadline = letters._get_letter_deadline(event)
+            attachment.write({"name": name, "raw": content})
+            group.letter_deadline = letters._get_letter_deadline(event)
             contents.append(content)
         now = fields.Datetime.now()
         attachment = self.env["ir.attachment"].create(

@@ -69,6 +69,7 @@ class CollectionChannelSms(models.AbstractModel):
     _name = "collection.channel.sms"
     _inherit = "collection.channel"
     _description = "Collection Channel: SMS"
+    _digest = True
 
     @api.model
     def _get_step_defaults(self):
@@ -77,6 +78,11 @@ class CollectionChannelSms(models.AbstractModel):
             raise_if_not_found=False,
         )
         return {"sms_template_id": template.id} if template else {}
+
+    @api.model
+    def _can_digest(self, event):
+        template = event.step_id._get_template("sms", event.move_id)
+        return "collection_digest" in (template.body or "")
 
     @api.model
     def _check_step(self, step):

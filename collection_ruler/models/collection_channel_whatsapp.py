@@ -64,6 +64,7 @@ class CollectionChannelWhatsApp(models.AbstractModel):
     _name = "collection.channel.whatsapp"
     _inherit = "collection.channel"
     _description = "Collection Channel: WhatsApp"
+    _digest = True
 
     @api.model
     def _check_step(self, step):
@@ -111,19 +112,22 @@ class CollectionChannelWhatsApp(models.AbstractModel):
     def _get_value(self, move, value, lang, links):
         """The text of one template variable for ``move``, in ``lang``."""
         env = self.env
+        # A digest's values cover every invoice it lists; an invoice sent
+        # alone has its own (collection_ruler_digest.py).
         if value == "amount_due":
             # Meta's variables take plain text: no no-break spaces.
             return format_amount(
-                env, move.collection_amount_due, move.currency_id, lang_code=lang
+                env, move.collection_digest_amount_due, move.currency_id, lang_code=lang
             ).translate(SPACES)
         if value == "due_date":
             return format_date(env, move.invoice_date_due, lang_code=lang)
         if value == "pay_link":
-            return links.get(move.collection_pay_url) or move.collection_pay_url
+            url = move.collection_digest_pay_url
+            return links.get(url) or url
         return {
             "partner_name": move.partner_id.name,
-            "invoice_number": move.name,
-            "pix_code": move.collection_pix_code,
+            "invoice_number": move.collection_digest_names,
+            "pix_code": move.collection_digest_pix_code,
             "boleto_line": move.collection_boleto_line,
             "company_name": move.company_id.name,
         }.get(value)
@@ -142,7 +146,7 @@ class CollectionChannelWhatsApp(models.AbstractModel):
         links = {}
         if "pay_link" in events.step_id.whatsapp_param_ids.mapped("value"):
             links = self.env["account.move"]._collection_shorten_urls(
-                url for url in events.move_id.mapped("collection_pay_url") if url
+                url for url in events.move_id.mapped("collection_digest_pay_url") if url
             )
         Message = self.env["collection.provider.message"].sudo()
         values, queued = [], []

@@ -223,13 +223,15 @@ class CollectionProviderMessage(models.Model):
         """The provider refused the message for good: its event fails, or
         falls back when its step says so."""
         self.write({"state": "failed", "failure_reason": reason})
-        reasons = {
-            message.event_id.id: reason
-            for message in self
-            if message.event_id.provider_message_id == message
-        }
-        self.env["collection.ruler.event"].browse(list(reasons))._fail_after_run(
-            reasons
+        events = self._get_collection_events()
+        events._fail_after_run(dict.fromkeys(events.ids, reason))
+
+    def _get_collection_events(self):
+        """The events these messages carried: one, or a digest's."""
+        return (
+            self.env["collection.ruler.event"]
+            .sudo()
+            .search([("provider_message_id", "in", self.ids)])
         )
 
     def _simulate_delivery(self):

@@ -65,12 +65,16 @@ class CollectionRulerCap(models.AbstractModel):
         :return: dict {partner id: list of dates, in each company's time zone}
         """
         Event = self.env["collection.ruler.event"]
-        Event.flush_model(["partner_id", "state", "executed_at", "step_id"])
+        Event.flush_model(
+            ["partner_id", "state", "executed_at", "step_id", "digest_event_id"]
+        )
         self.env.cr.execute(
             SQL(
                 "SELECT partner_id, step_id, company_id, executed_at"
                 " FROM collection_ruler_event"
-                " WHERE partner_id IN %s AND state = 'done' AND executed_at >= %s",
+                " WHERE partner_id IN %s AND state = 'done' AND executed_at >= %s"
+                # A digest is one contact: its primary event counts it.
+                " AND digest_event_id IS NULL",
                 tuple(partners.ids),
                 since,
             )
@@ -131,18 +135,29 @@ class CollectionRulerCap(models.AbstractModel):
             )
         )
         deferred = {}
+        # The events one digest message carries count once, and go together.
+        Digest = self.env["collection.ruler.digest"]
+        digest_days = {}
         for event in ordered:
             dates = contacts[event.partner_id.id]
             today = todays[event.company_id.id]
             ruler = event.ruler_id
-            if traits[event.step_id]["legal_weight"]:
+            key = Digest._get_key(event._get_channel_model(), event)
+            key = key and (event.company_id.id, event.channel, key)
+            if key is not None and key in digest_days:
+                day = digest_days[key]
+            elif traits[event.step_id]["legal_weight"]:
+                day = today
                 dates.append(today)
-                continue
-            day = self._next_allowed_day(
-                dates, today, ruler.contact_cap_day, ruler.contact_cap_week
-            )
+            else:
+                day = self._next_allowed_day(
+                    dates, today, ruler.contact_cap_day, ruler.contact_cap_week
+                )
+                if day == today:
+                    dates.append(today)
+            if key is not None:
+                digest_days[key] = day
             if day == today:
-                dates.append(today)
                 continue
             deferred[event.id] = Outcome.deferred(
                 day,

@@ -97,16 +97,18 @@ class CollectionProviderMessage(models.Model):
     def write(self, vals):
         res = super().write(vals)
         if "state" in vals and vals["state"] in ("sent", "delivered", "read"):
+            # The events of a digest share their message.
+            events = self._get_collection_events()
             for message in self:
-                event = message.event_id
-                if event.provider_message_id != message:
-                    continue
                 state = vals["state"]
-                if state == "delivered" and event.channel == "voice":
-                    state = "answered"
-                event._set_delivery(state, message[f"{vals['state']}_at"] or None)
+                for event in events.filtered(
+                    lambda e, m=message: e.provider_message_id == m
+                ):
+                    if state == "delivered" and event.channel == "voice":
+                        state = "answered"
+                    event._set_delivery(state, message[f"{vals['state']}_at"] or None)
         elif vals.get("state") == "failed":
-            events = self.event_id.filtered(lambda e: e.provider_message_id in self)
+            events = self._get_collection_events()
             # The event itself falls back or fails through ``_fail``.
             events._set_delivery("failed")
         return res

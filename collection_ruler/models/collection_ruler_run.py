@@ -35,8 +35,9 @@ class CollectionRulerRun(models.Model):
 
     The run is a short pipeline, batch after batch of invoices:
 
-    1. ``_select_batch``: the due events of the next invoices, locked with
-       ``FOR UPDATE SKIP LOCKED`` so that two workers never take the same one;
+    1. ``_select_batch``: the due events of the next customers, locked with
+       ``FOR UPDATE SKIP LOCKED`` so that two workers never take the same one
+       (a customer's invoices go in one batch, for its digest and its cap);
     2. ``_plan_batch``: the schedule brought up to date, then the catch-up
        rule (``collection.ruler.catchup``) and the ``GUARDS``, which defer;
     3. ``_execute_batch``: the events grouped by company and channel, each
@@ -171,7 +172,7 @@ class CollectionRulerRun(models.Model):
         nothing is marked done without being produced, nothing twice.
 
         :param companies: res.company records to serve (default: all)
-        :param int batch_size: invoices per batch (default: system parameter)
+        :param int batch_size: customers per batch (default: system parameter)
         :return: Counter of the outcomes
         """
         self.ensure_one()
@@ -179,7 +180,7 @@ class CollectionRulerRun(models.Model):
         deadline = started + self.time_budget if self.time_budget else None
         batch_size = batch_size or self._get_batch_size()
         totals, by_channel, todays = Counter(), defaultdict(Counter), {}
-        after_move_id, processed, state = 0, 0, "done"
+        after_partner_id, processed, state = 0, 0, "done"
         backfill = self.env["collection.ruler.backfill"]
         if self.trigger == "cron" and backfill._run(self, deadline) is None:
             self._finish("continued", totals, by_channel, started)
@@ -187,8 +188,8 @@ class CollectionRulerRun(models.Model):
             return totals
         try:
             while True:
-                batch, after_move_id = self._select_batch(
-                    companies, batch_size, after_move_id, todays
+                batch, after_partner_id = self._select_batch(
+                    companies, batch_size, after_partner_id, todays
                 )
                 if batch is None:
                     break
@@ -218,56 +219,60 @@ class CollectionRulerRun(models.Model):
         _logger.info("Collection run %s: %s", self.id, dict(totals))
         return totals
 
-    def _select_batch(self, companies, limit, after_move_id, todays, attempt=1):
-        """Lock the due events of the next ``limit`` invoices.
+    def _select_batch(self, companies, limit, after_partner_id, todays, attempt=1):
+        """Lock the due events of the next ``limit`` customers.
 
-        Raw SQL: the ORM can neither group by invoice nor ``SKIP LOCKED``. An
-        invoice another worker holds any due event of is left to it. The SQL
+        Raw SQL: the ORM can neither group by customer nor ``SKIP LOCKED``. A
+        customer another worker holds any due event of is left to it. The SQL
         date test is a day wide (no time zone is a day ahead of UTC); each
         company's today is applied in Python. Events another worker ran after
         this snapshot cannot be locked: nothing of the batch has run yet, so
         the transaction starts again and its new snapshot shows them done.
 
-        :param int after_move_id: only invoices after this id (keyset paging)
+        :param int after_partner_id: only customers (commercial partners) after
+            this id (keyset paging)
         :param dict todays: {company id: today}, filled as companies appear
-        :return: (events, last invoice id seen); events is None when nothing
-            is left, and may be empty when every invoice of the page is busy
+        :return: (events, last customer id seen); events is None when nothing
+            is left, and may be empty when every customer of the page is busy
             or not due yet
         """
         conditions = [
             SQL("state = 'scheduled'"),
             SQL("scheduled_date <= %s", fields.Date.today() + timedelta(days=1)),
-            SQL("move_id > %s", after_move_id),
+            SQL("COALESCE(partner_id, 0) > %s", after_partner_id),
         ]
         if self.ruler_ids:
             conditions.append(SQL("ruler_id IN %s", tuple(self.ruler_ids.ids)))
         if companies:
             conditions.append(SQL("company_id IN %s", tuple(companies.ids)))
         Event = self.env["collection.ruler.event"]
-        Event.flush_model(["state", "scheduled_date", "move_id", "ruler_id"])
+        Event.flush_model(["state", "scheduled_date", "partner_id", "ruler_id"])
         cr = self.env.cr
         cr.execute(
             SQL(
-                "SELECT move_id, company_id, array_agg(id), array_agg(scheduled_date)"
-                " FROM collection_ruler_event WHERE %s"
-                " GROUP BY move_id, company_id ORDER BY move_id LIMIT %s",
+                "SELECT COALESCE(partner_id, 0), array_agg(company_id), array_agg(id),"
+                " array_agg(scheduled_date) FROM collection_ruler_event WHERE %s"
+                " GROUP BY COALESCE(partner_id, 0)"
+                " ORDER BY COALESCE(partner_id, 0) LIMIT %s",
                 SQL(" AND ").join(conditions),
                 limit,
             )
         )
         rows = cr.fetchall()
         if not rows:
-            return None, after_move_id
-        new_companies = {row[1] for row in rows} - set(todays)
+            return None, after_partner_id
+        new_companies = {c for row in rows for c in row[1]} - set(todays)
         for company in self.env["res.company"].browse(new_companies):
             todays[company.id] = company._collection_get_today()
         due = {
-            move_id: [
+            partner_id: [
                 event_id
-                for event_id, date in zip(ids, dates, strict=True)
+                for event_id, company_id, date in zip(
+                    ids, companies_, dates, strict=True
+                )
                 if date <= todays[company_id]
             ]
-            for move_id, company_id, ids, dates in rows
+            for partner_id, companies_, ids, dates in rows
         }
         due_ids = [event_id for ids in due.values() for event_id in ids]
         if not due_ids:
@@ -275,7 +280,7 @@ class CollectionRulerRun(models.Model):
         try:
             cr.execute(
                 SQL(
-                    "SELECT id, move_id FROM collection_ruler_event"
+                    "SELECT id, COALESCE(partner_id, 0) FROM collection_ruler_event"
                     " WHERE id IN %s AND state = 'scheduled' FOR UPDATE SKIP LOCKED",
                     tuple(due_ids),
                 ),
@@ -287,15 +292,15 @@ class CollectionRulerRun(models.Model):
             _logger.info("Collection run %s: events changed by another worker", self.id)
             cr.rollback()
             return self._select_batch(
-                companies, limit, after_move_id, todays, attempt + 1
+                companies, limit, after_partner_id, todays, attempt + 1
             )
         locked = defaultdict(list)
-        for event_id, move_id in cr.fetchall():
-            locked[move_id].append(event_id)
+        for event_id, partner_id in cr.fetchall():
+            locked[partner_id].append(event_id)
         batch_ids = [
             event_id
-            for move_id, ids in due.items()
-            if ids and len(locked[move_id]) == len(ids)
+            for partner_id, ids in due.items()
+            if ids and len(locked[partner_id]) == len(ids)
             for event_id in ids
         ]
         return Event.browse(batch_ids), rows[-1][0]
@@ -365,6 +370,7 @@ class CollectionRulerRun(models.Model):
 
         :return: dict {event id: Outcome}
         """
+        Digest = self.env["collection.ruler.digest"]
         groups = defaultdict(lambda: self.env["collection.ruler.event"])
         for event in events:
             groups[event.company_id, event.channel] |= event
@@ -374,7 +380,7 @@ class CollectionRulerRun(models.Model):
             Channel = group._get_channel_model().with_company(company)
             try:
                 with self.env.cr.savepoint():
-                    outcomes.update(Channel._execute_batch(group, deadline))
+                    outcomes.update(Digest._execute(Channel, group, deadline))
             except Exception as error:
                 if is_concurrency_error(error):
                     raise

@@ -23,7 +23,7 @@ class CollectionRulerRun(models.Model):
 
     @api.model
     def _get_batch_size(self):
-        """Invoices per batch: ``collection_ruler.batch_size`` (default 200)."""
+        """Customers per batch: ``collection_ruler.batch_size`` (default 200)."""
         value = self._get_param("batch_size")
         try:
             return max(int(value), 1) if value else DEFAULT_BATCH_SIZE

@@ -146,6 +146,8 @@ class ReportCollectionLetter(models.AbstractModel):
             # The Pix collects what the letter asks for; each invoice's link
             # and boleto pay its amount due.
             "pay_links": self._get_short_pay_urls(rows),
+            # One page to pay them all: each link, and the Pix of the total.
+            "pay_all_link": self._get_short_pay_all_url(rows),
             "pix": move._collection_get_pix(totals["total"]),
             "boletos": [
                 (row["invoice"], row["invoice"].collection_boleto_line)
@@ -165,6 +167,16 @@ class ReportCollectionLetter(models.AbstractModel):
         ]
         short = self.env["account.move"]._collection_shorten_urls(u for _i, u in urls)
         return [(invoice, short.get(url, url)) for invoice, url in urls]
+
+    @api.model
+    def _get_short_pay_all_url(self, rows):
+        """The short link of the page paying every claimed invoice, when the
+        letter claims more than one. :return: a URL, or False"""
+        if len(rows) < 2:
+            return False
+        invoices = self.env["account.move"].union(*(row["invoice"] for row in rows))
+        url = invoices._collection_get_pay_all_url()
+        return self.env["account.move"]._collection_shorten_urls([url]).get(url, url)
 
 
 class ReportCollectionDebitNotice(models.AbstractModel):

@@ -26,3 +26,4 @@ from . import test_windows
 from . import test_pause
 from . import test_rules
 from . import test_portal_promise
+from . import test_digest

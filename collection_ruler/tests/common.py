@@ -217,23 +217,26 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
     def _crash_between_invoices(self, step, make_invoice, count_outputs, prepare=None):
         """Crash a run between two invoices of a batch, before it commits.
 
-        Two invoices a batch: the first batch commits. In the second, the
-        channel has produced both invoices' outputs, and the first invoice's
-        outcome is recorded, when the worker dies: outside any savepoint of
-        the run, so that only the rollback of the transaction under way, as
-        PostgreSQL does it, can undo the batch. A new run then resumes: every
-        invoice gets exactly one output.
+        Two invoices a batch (one customer's): the first batch commits. In
+        the second, the channel has produced both invoices' outputs, and the
+        first invoice's outcome is recorded, when the worker dies: outside
+        any savepoint of the run, so that only the rollback of the
+        transaction under way, as PostgreSQL does it, can undo the batch. A
+        new run then resumes: every invoice gets exactly one output.
 
         :param prepare: optional callable of the invoices, called before the
             run that crashes (to run the steps that ``step`` builds on)
         """
-        # Two invoices of one customer on one day: no contact cap here.
-        step.ruler_id.write({"contact_cap_day": 0, "contact_cap_week": 0})
+        # Two invoices of one customer on one day: no contact cap and no
+        # digest here; a batch is one customer's two invoices.
+        step.ruler_id.write(
+            {"contact_cap_day": 0, "contact_cap_week": 0, "digest": False}
+        )
         moves = [make_invoice(partner) for partner in (self.customer,) * 2]
         moves += [make_invoice(partner) for partner in (self.customer_2,) * 2]
         if prepare:
             prepare(moves)
-        self.env["ir.config_parameter"].set_param("collection_ruler.batch_size", 2)
+        self.env["ir.config_parameter"].set_param("collection_ruler.batch_size", 1)
         Event = type(self.env["collection.ruler.event"])
         original = Event._apply_outcomes
         calls = []

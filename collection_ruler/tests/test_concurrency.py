@@ -201,14 +201,14 @@ class TestTwoWorkers(TransactionCase):
         original = Run._select_batch
         cron_a, attempts = [], []
 
-        def select_batch(run, companies, limit, after_move_id, todays, attempt=1):
+        def select_batch(run, companies, limit, after_partner_id, todays, attempt=1):
             if run.env.cr is env_b.cr:
                 attempts.append(attempt)
                 if not cron_a:
                     # Take the snapshot, then let the other worker run it all.
                     run.env.cr.execute("SELECT 1 FROM collection_ruler_event LIMIT 1")
                     cron_a.append(self._cron(env_a))
-            return original(run, companies, limit, after_move_id, todays, attempt)
+            return original(run, companies, limit, after_partner_id, todays, attempt)
 
         with self._workers(), patch.object(Run, "_select_batch", select_batch):
             self._cron(env_b)

@@ -106,7 +106,8 @@ class TestLetterContent(CollectionLetterCommon):
                 self.assertIn("1,438.67", text)
                 self.assertIn("28.00", text)
                 self.assertIn("10.67", text)
-                # A short pay link per invoice: no long URL on paper.
+                # A short pay link per invoice, and one for both: no long
+                # URL on paper.
                 self.assertNotIn("access_token", html)
                 codes = re.findall(r'href="[^"]+/r/(\w+)"', html)
                 trackers = (
@@ -114,9 +115,11 @@ class TestLetterContent(CollectionLetterCommon):
                     .search([("code", "in", codes)])
                     .link_id
                 )
+                both = self.first | self.second
                 self.assertEqual(
                     set(trackers.mapped("url")),
-                    {m._collection_get_pay_url() for m in self.first | self.second},
+                    {m._collection_get_pay_url() for m in both}
+                    | {both._collection_get_pay_all_url()},
                 )
                 self.assertIn("the late fine and interest above are then", text)
                 self.assertNotIn("Boleto", text)

@@ -166,6 +166,32 @@ class TestWhatsAppStep(CollectionRulerCommon):
             (message.state, event.provider_message_state), ("sent", "sent")
         )
 
+    def test_two_invoices_share_one_message(self):
+        self._sync()
+        ruler = self._step()
+        first, second = (
+            self._create_invoice(
+                collection_ruler_id=ruler.id, currency_id=self.brl.id, amount=amount
+            )
+            for amount in (1000, 234.5)
+        )
+        self.assertEqual(self._run(day(7))["done"], 2)
+        events = first.collection_event_ids | second.collection_event_ids
+        message = events.provider_message_id
+        self.assertEqual(len(message), 1, "one message for both invoices")
+        params = [
+            p["text"]
+            for p in message.payload["template"]["components"][0]["parameters"]
+        ]
+        self.assertEqual(params[1:3], [f"{first.name}, {second.name}", "R$ 1.234,50"])
+        link = self.env["link.tracker.code"].search(
+            [("code", "=", params[4].rsplit("/", 1)[1])]
+        )
+        self.assertIn("/collection/pay/", link.link_id.url, "one link for both")
+        self.server.script((200, {"messages": [{"id": WAMID}]}))
+        self.env["collection.provider.message"]._send_queue()
+        self.assertEqual(events.mapped("delivery_state"), ["sent", "sent"])
+
     def test_opted_out_and_not_opted_in_customers_are_not_messaged(self):
         self._sync()
         ruler = self._step()
