@@ -251,3 +251,24 @@ class TestDigestLetters(CollectionLetterCommon):
             response = self.url_open(path)
         self.assertNotIn(first.name, response.text, "paid: no longer listed")
         self.assertIn(second.name, response.text)
+
+
+@tagged("post_install", "-at_install")
+class TestDigestTranslated(CollectionRulerCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._load_pt_br()
+        cls.env["collection.contact.window"].search([]).active = False
+
+    def test_a_digest_in_portuguese(self):
+        self.customer.lang = "pt_BR"
+        first = self._create_invoice()
+        second = self._create_invoice()
+        with self.mock_mail_gateway():
+            self.assertEqual(self._run(day(0))["done"], 2)
+        mail = self._mails_to(self.customer)
+        self.assertEqual(len(mail), 1)
+        self.assertIn(f"as faturas {first.name}, {second.name}", mail.subject)
+        self.assertIn("Estas faturas estão vencendo", mail.body_html)
+        self.assertIn("visualizar e pagar todas as faturas", mail.body_html)
