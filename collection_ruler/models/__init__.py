@@ -9,6 +9,7 @@ from . import collection_contact_window
 from . import collection_ruler_backfill
 from . import collection_ruler_run
 from . import collection_ruler_run_settings
+from . import collection_ruler_run_actions
 from . import collection_ruler_run_line
 from . import collection_ruler_fallback
 from . import collection_channel
