@@ -26,6 +26,7 @@
         "data/mail_activity_type_data.xml",
         "reports/collection_letter_reports.xml",
         "reports/collection_letter_templates.xml",
+        "wizards/collection_ruler_preview_views.xml",
         "views/collection_ruler_views.xml",
         "views/collection_ruler_event_views.xml",
         "views/collection_ruler_run_views.xml",

@@ -12,6 +12,7 @@ from . import collection_ruler_run_settings
 from . import collection_ruler_run_actions
 from . import collection_ruler_run_line
 from . import collection_ruler_fallback
+from . import collection_channel_cost
 from . import collection_channel
 from . import collection_channel_email
 from . import collection_channel_sms

@@ -25,7 +25,7 @@ import threading
 
 from markupsafe import Markup
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools.mail import html2plaintext
@@ -44,7 +44,8 @@ class CollectionTransientError(Exception):
 class Outcome:
     """What a channel did with one event.
 
-    ``kind`` is one of ``done``, ``failed``, ``transient`` and ``deferred``.
+    ``kind`` is one of ``done``, ``failed``, ``transient``, ``deferred`` and
+    ``waiting``.
     A failed outcome with ``fallback`` set means the customer cannot be
     reached on the channel: the step's fallback, if it has one, runs instead.
     """
@@ -93,6 +94,12 @@ class Outcome:
         """A legal guard postpones the event until ``date``."""
         return cls("deferred", reason=reason, date=date)
 
+    @classmethod
+    def waiting(cls, at, reason):
+        """The contact hours open later the same day, at ``at`` (UTC): the
+        event stays due, with no note, and runs from then on."""
+        return cls("waiting", reason=reason, date=at)
+
 
 def one_line(text):
     """Reduce a message to one plain line a person can read."""
@@ -128,6 +135,19 @@ def testing():
     return getattr(threading.current_thread(), "testing", False)
 
 
+def clock(env):
+    """The engine's clock: the simulated time of a Preview (``collection_now``
+    in the context), else the real time. UTC and naive, as
+    ``fields.Datetime.now()``."""
+    return env.context.get("collection_now") or fields.Datetime.now()
+
+
+def dry_run(env):
+    """Whether the engine runs for a Preview (``collection_preview`` in the
+    context): channels then send nothing, and nothing is committed."""
+    return bool(env.context.get("collection_preview"))
+
+
 def is_concurrency_error(error):
     """Whether ``error`` is a database concurrency error Odoo retries."""
     return isinstance(error, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)
@@ -159,6 +179,9 @@ class CollectionChannel(models.AbstractModel):
     # Several invoices of one customer due the same day share one message
     # (collection_ruler_digest.py).
     _digest = False
+    # The codes of the providers (collection.provider) the channel sends
+    # through; empty when it needs none.
+    _provider_codes = ()
 
     @api.model
     def _get_traits(self, step):
@@ -229,6 +252,43 @@ class CollectionChannel(models.AbstractModel):
         :return: dict {event id: Outcome}
         """
         raise NotImplementedError
+
+    @api.model
+    def _run_batch(self, events, deadline=None):
+        """What the engine calls: ``_execute_batch``, or in a Preview
+        (``dry_run``) ``_preview_batch``."""
+        if dry_run(self.env):
+            return self._preview_batch(events)
+        return self._execute_batch(events, deadline)
+
+    @api.model
+    def _preview_batch(self, events):
+        """What ``_execute_batch`` would do, doing nothing: each event would
+        be done, but those whose customer cannot be reached, and all of them
+        when the channel has no provider.
+
+        :return: dict {event id: Outcome}
+        """
+        outcomes, events = self._split_unreachable(events)
+        if events and self._provider_codes:
+            if not self._get_provider(events.company_id[:1]):
+                reason = self._get_no_provider_reason()
+                return outcomes | {event.id: Outcome.failed(reason) for event in events}
+        return outcomes | {event.id: Outcome.done() for event in events}
+
+    @api.model
+    def _get_provider(self, company):
+        """The provider this channel sends through for ``company``: a
+        collection.provider record, empty when it needs none or has none."""
+        Provider = self.env["collection.provider"]
+        if not self._provider_codes:
+            return Provider
+        return Provider._get_active(self._provider_codes, company)
+
+    @api.model
+    def _get_no_provider_reason(self):
+        """Why nothing goes out when the channel has no provider."""
+        return self.env._("No provider is enabled for this channel and company.")
 
     @api.model
     def _on_collection_stopped(self, events, reason):

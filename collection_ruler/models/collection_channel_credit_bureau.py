@@ -66,6 +66,12 @@ class CollectionChannelCreditBureau(models.AbstractModel):
         return outcomes
 
     @api.model
+    def _preview_batch(self, events):
+        # The registration's checks are the step's real outcome, and what it
+        # creates stays in the database, which a Preview rolls back.
+        return self._execute_batch(events)
+
+    @api.model
     def _get_debit_notices(self, event):
         """The debit notices of ``event``'s invoice that went out, oldest first."""
         return self.env["collection.ruler.event"].search(

@@ -74,6 +74,7 @@ class CollectionChannelVoice(models.AbstractModel):
     _name = "collection.channel.voice"
     _inherit = "collection.channel"
     _description = "Collection Channel: Recorded Call"
+    _provider_codes = VOICE_PROVIDERS
 
     @api.model
     def _check_step(self, step):
@@ -124,15 +125,17 @@ class CollectionChannelVoice(models.AbstractModel):
         return texts
 
     @api.model
+    def _get_no_provider_reason(self):
+        return self.env._("No voice provider is enabled for this company.")
+
+    @api.model
     def _execute_batch(self, events, deadline=None):
         outcomes, events = self._split_unreachable(events)
         if not events:
             return outcomes
-        provider = self.env["collection.provider"]._get_active(
-            VOICE_PROVIDERS, events.company_id[:1]
-        )
+        provider = self._get_provider(events.company_id[:1])
         if not provider:
-            reason = self.env._("No voice provider is enabled for this company.")
+            reason = self._get_no_provider_reason()
             return outcomes | {event.id: Outcome.failed(reason) for event in events}
         texts, audio_urls = {}, {}
         for step in events.step_id:

@@ -65,6 +65,7 @@ class CollectionChannelWhatsApp(models.AbstractModel):
     _inherit = "collection.channel"
     _description = "Collection Channel: WhatsApp"
     _digest = True
+    _provider_codes = ("whatsapp_cloud",)
 
     @api.model
     def _check_step(self, step):
@@ -133,15 +134,17 @@ class CollectionChannelWhatsApp(models.AbstractModel):
         }.get(value)
 
     @api.model
+    def _get_no_provider_reason(self):
+        return self.env._("No WhatsApp provider is enabled for this company.")
+
+    @api.model
     def _execute_batch(self, events, deadline=None):
         outcomes, events = self._split_unreachable(events)
         if not events:
             return outcomes
-        provider = self.env["collection.provider"]._get_active(
-            "whatsapp_cloud", events.company_id[:1]
-        )
+        provider = self._get_provider(events.company_id[:1])
         if not provider:
-            reason = self.env._("No WhatsApp provider is enabled for this company.")
+            reason = self._get_no_provider_reason()
             return outcomes | {event.id: Outcome.failed(reason) for event in events}
         links = {}
         if "pay_link" in events.step_id.whatsapp_param_ids.mapped("value"):

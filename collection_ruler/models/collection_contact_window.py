@@ -9,8 +9,9 @@ windows shipped as data are the company default and the state laws of
 ../shared/LEGAL.md, each with its citation; users add others.
 
 A step outside its window is deferred to the next allowed slot, never
-skipped: later the same day (the hourly run then sends it) or on a later
-day.
+skipped. A slot later the same day makes the event *wait*: it stays due,
+with no note, and ``not_before`` keeps the hourly runs from taking it up
+again before that time. A slot on a later day defers it to that day.
 """
 
 from datetime import datetime, time, timedelta
@@ -21,7 +22,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.misc import format_datetime
 
-from .collection_channel import Outcome
+from .collection_channel import Outcome, clock
 
 # The time zone of each Brazilian state (IBGE code), for debtors whose
 # contact has none of its own.
@@ -47,6 +48,17 @@ STATE_TZ = {
 }
 DEFAULT_TZ = "America/Sao_Paulo"
 SEARCH_DAYS = 15  # how far ahead a slot is looked for
+
+
+class CollectionRulerEvent(models.Model):
+    _inherit = "collection.ruler.event"  # pylint: disable=consider-merging-classes-inherited
+
+    not_before = fields.Datetime(
+        string="Waits Until",
+        readonly=True,
+        help="The contact hours open later today: the runs leave the step alone "
+        "until then.",
+    )
 
 
 class CollectionContactWindow(models.Model):
@@ -107,6 +119,30 @@ class CollectionContactWindow(models.Model):
                         )
                     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        windows = super().create(vals_list)
+        self._release_waiting()
+        return windows
+
+    def write(self, vals):
+        res = super().write(vals)
+        self._release_waiting()
+        return res
+
+    def unlink(self):
+        res = super().unlink()
+        self._release_waiting()
+        return res
+
+    @api.model
+    def _release_waiting(self):
+        """Hours changed: the steps waiting for today's slot look again at the
+        next run."""
+        self.env["collection.ruler.event"].sudo().search(
+            [("state", "=", "scheduled"), ("not_before", ">", clock(self.env))]
+        ).not_before = False
+
     def _hours_on(self, weekday):
         """(from, to) of this window on ``weekday`` (0 is Monday), or None."""
         self.ensure_one()
@@ -164,7 +200,7 @@ class CollectionContactWindow(models.Model):
             )
             for company in companies
         }
-        today = fields.Date.today()
+        today = clock(self.env).date()
         date_from = date_from or today - timedelta(days=1)
         date_to = date_to or today + timedelta(days=SEARCH_DAYS)
         # The leaves that can matter, of every calendar, in one search (the
@@ -256,7 +292,7 @@ class CollectionContactWindow(models.Model):
         if not events_with:
             return events, {}
         holidays = self._get_holidays(events_with.company_id)
-        now = pytz.utc.localize(fields.Datetime.now())
+        now = pytz.utc.localize(clock(self.env))
         deferred = {}
         for event in events_with:
             local_now = now.astimezone(self._get_tz(event.partner_id))
@@ -265,6 +301,12 @@ class CollectionContactWindow(models.Model):
             )
             if slot == local_now:
                 continue
+            if slot is not None and slot.date() <= todays[event.company_id.id]:
+                deferred[event.id] = Outcome.waiting(
+                    slot.astimezone(pytz.utc).replace(tzinfo=None),
+                    self._get_reason(windows[event.id], slot, event.partner_id),
+                )
+                continue
             if slot is None:
                 date = todays[event.company_id.id] + timedelta(days=SEARCH_DAYS)
                 reason = self.env._(
@@ -272,18 +314,20 @@ class CollectionContactWindow(models.Model):
                     days=SEARCH_DAYS,
                 )
             else:
-                date = max(slot.date(), todays[event.company_id.id])
-                reason = self.env._(
-                    "Outside the contact hours (%(windows)s): it goes on %(slot)s, "
-                    "%(customer)s's time.",
-                    windows=", ".join(windows[event.id].mapped("name")),
-                    slot=format_datetime(
-                        self.env,
-                        slot.replace(tzinfo=None),
-                        tz="UTC",
-                        dt_format="short",
-                    ),
-                    customer=event.partner_id.name,
-                )
+                date = slot.date()
+                reason = self._get_reason(windows[event.id], slot, event.partner_id)
             deferred[event.id] = Outcome.deferred(date, reason)
         return events - events.browse(list(deferred)), deferred
+
+    @api.model
+    def _get_reason(self, windows, slot, partner):
+        """Why a step waits for ``slot`` (the debtor's local time)."""
+        return self.env._(
+            "Outside the contact hours (%(windows)s): it goes on %(slot)s, "
+            "%(customer)s's time.",
+            windows=", ".join(windows.mapped("name")),
+            slot=format_datetime(
+                self.env, slot.replace(tzinfo=None), tz="UTC", dt_format="short"
+            ),
+            customer=partner.name,
+        )

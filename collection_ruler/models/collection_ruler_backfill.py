@@ -3,8 +3,10 @@ import time
 
 from psycopg2 import errors
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.tools import SQL
+
+from .collection_channel import clock, dry_run
 
 _logger = logging.getLogger(__name__)
 
@@ -87,7 +89,10 @@ class CollectionRulerBackfill(models.AbstractModel):
 
     @api.model
     def _clear(self):
-        """Say that nothing is left to catch up, unless another worker did."""
+        """Say that nothing is left to catch up, unless another worker did
+        (not in a Preview: the parameter's cache would outlive its rollback)."""
+        if dry_run(self.env):
+            return
         try:
             with self.env.cr.savepoint():
                 self.env["ir.config_parameter"].sudo().set_param(PENDING_PARAM, False)
@@ -186,7 +191,7 @@ class CollectionRulerBackfill(models.AbstractModel):
             past.write(
                 {
                     "state": "skipped",
-                    "executed_at": fields.Datetime.now(),
+                    "executed_at": clock(self.env),
                     "failure_reason": reason,
                 }
             )

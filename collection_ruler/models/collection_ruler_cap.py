@@ -16,7 +16,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from .collection_channel import Outcome
+from .collection_channel import Outcome, clock
 
 WEEK = 7  # days of the rolling window
 
@@ -123,7 +123,7 @@ class CollectionRulerCap(models.AbstractModel):
         )
         if not contacting:
             return events, {}
-        since = fields.Datetime.now() - timedelta(days=WEEK + 1)
+        since = clock(self.env) - timedelta(days=WEEK + 1)
         contacts = self._get_recent_contacts(contacting.partner_id, since)
         # Legal steps first: they go whatever the count, and count.
         ordered = contacting.sorted(

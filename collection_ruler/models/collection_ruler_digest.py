@@ -22,7 +22,7 @@ from odoo import api, fields, models
 from odoo.tools import consteq
 from odoo.tools.misc import hmac
 
-from .collection_channel import Outcome
+from .collection_channel import Outcome, clock
 
 # The scope of the signature of the pay-all links.
 PAY_ALL_SCOPE = "collection_ruler.pay_all"
@@ -150,7 +150,7 @@ class CollectionRulerDigest(models.AbstractModel):
             # The most overdue invoice leads: its step speaks for all.
             ordered = group.sorted(
                 lambda e: (
-                    e.move_id.invoice_date_due or fields.Date.today(),
+                    e.move_id.invoice_date_due or clock(self.env).date(),
                     e.move_id.id,
                 )
             )
@@ -161,11 +161,11 @@ class CollectionRulerDigest(models.AbstractModel):
     def _execute(self, Channel, events, deadline=None):
         """Run ``events`` through ``Channel``, one message per customer.
 
-        :return: dict {event id: Outcome}, as ``Channel._execute_batch``
+        :return: dict {event id: Outcome}, as ``Channel._run_batch``
         """
         groups = self._group(Channel, events)
         if not any(groups.values()):
-            return Channel._execute_batch(events, deadline)
+            return Channel._run_batch(events, deadline)
         digest = tuple(
             (primary.move_id.id, tuple((primary.move_id | others.move_id).ids))
             for primary, others in groups.items()
@@ -173,7 +173,7 @@ class CollectionRulerDigest(models.AbstractModel):
         )
         primaries = events.browse([primary.id for primary in groups])
         Channel = Channel.with_context(collection_digest=digest)
-        outcomes = Channel._execute_batch(primaries.with_env(Channel.env), deadline)
+        outcomes = Channel._run_batch(primaries.with_env(Channel.env), deadline)
         for primary, others in groups.items():
             outcome = outcomes.get(primary.id)
             if outcome is None:

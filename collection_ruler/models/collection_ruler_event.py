@@ -10,6 +10,8 @@ from odoo.osv import expression
 from odoo.tools.misc import format_date
 from odoo.tools.sql import drop_index
 
+from .collection_channel import clock, dry_run
+
 _logger = logging.getLogger(__name__)
 
 # A temporarily failing event is tried this many times in all, waiting 1, 2,
@@ -194,7 +196,7 @@ class CollectionRulerEvent(models.Model):
             scheduled
         :param counts: {channel: Counter}, updated in place
         """
-        now = fields.Datetime.now()
+        now = clock(self.env)
         notes = defaultdict(list)
         events = self.browse(list(outcomes))
         unreachable = {
@@ -236,6 +238,11 @@ class CollectionRulerEvent(models.Model):
                         "failure_reason": outcome.reason,
                     }
                 )
+            elif outcome.kind == "waiting":
+                event.write(
+                    {"not_before": outcome.date, "failure_reason": outcome.reason}
+                )
+                outcome.kind = "deferred"  # counted with the deferred ones
             elif outcome.kind == "fell_back":
                 notes[event.move_id].append(fell_back[event])
             elif outcome.kind == "transient" and event.retry_count + 1 < MAX_ATTEMPTS:
@@ -283,7 +290,7 @@ class CollectionRulerEvent(models.Model):
         :param dict outcomes: {event id: Outcome} of the batch
         :param counts: {channel: Counter}, updated in place
         """
-        now = fields.Datetime.now()
+        now = clock(self.env)
         notes = defaultdict(list)
         for stale, latest in skipped.items():
             if latest.id not in outcomes:
@@ -305,7 +312,7 @@ class CollectionRulerEvent(models.Model):
 
         :param dict notes: {account.move record: [texts]}
         """
-        if not notes:
+        if not notes or dry_run(self.env):
             return
         moves = self.env["account.move"].browse([move.id for move in notes])
         moves._message_log_batch(

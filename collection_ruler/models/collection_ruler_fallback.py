@@ -11,6 +11,8 @@ The timeline shows both.
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .collection_channel import clock
+
 # Channels a step may not fall back to: a registration is no substitute for
 # a message the customer did not get.
 NOT_A_FALLBACK = ("credit_bureau",)
@@ -176,7 +178,7 @@ class CollectionRulerEvent(models.Model):
                         "failure_reason": False,
                     }
                 )
-        now = fields.Datetime.now()
+        now = clock(self.env)
         notes = {}
         for event in events:
             reason = reasons[event.id]

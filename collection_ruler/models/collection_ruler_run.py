@@ -10,6 +10,8 @@ from odoo.tools import SQL, format_datetime
 
 from .collection_channel import (
     Outcome,
+    clock,
+    dry_run,
     is_concurrency_error,
     is_transient_error,
     testing,
@@ -135,13 +137,17 @@ class CollectionRulerRun(models.Model):
         or open invoices waiting for their schedule. One cheap query."""
         if self.env["collection.ruler.backfill"]._is_pending():
             return True
+        now = clock(self.env)
         return bool(
             self.env["collection.ruler.event"]
             .sudo()
             .search_count(
                 [
                     ("state", "=", "scheduled"),
-                    ("scheduled_date", "<=", fields.Date.today() + timedelta(days=1)),
+                    ("scheduled_date", "<=", now.date() + timedelta(days=1)),
+                    "|",
+                    ("not_before", "=", False),
+                    ("not_before", "<=", now),
                 ],
                 limit=1,
             )
@@ -154,7 +160,7 @@ class CollectionRulerRun(models.Model):
         values = {
             "trigger": trigger,
             "user_id": self.env.uid,
-            "started_at": fields.Datetime.now(),
+            "started_at": clock(self.env),
             "time_budget": self._get_time_budget() or 0,
         }
         if rulers:
@@ -209,7 +215,7 @@ class CollectionRulerRun(models.Model):
                     )._trigger()
                     break
         except Exception:
-            if not testing():
+            if not testing() and not dry_run(self.env):
                 # Undo the batch under way, and say the run was interrupted.
                 self.env.cr.rollback()
                 self._finish("failed", totals, by_channel, started)
@@ -236,9 +242,12 @@ class CollectionRulerRun(models.Model):
             is left, and may be empty when every customer of the page is busy
             or not due yet
         """
+        now = clock(self.env)
         conditions = [
             SQL("state = 'scheduled'"),
-            SQL("scheduled_date <= %s", fields.Date.today() + timedelta(days=1)),
+            SQL("scheduled_date <= %s", now.date() + timedelta(days=1)),
+            # Waiting for today's contact hours (collection_contact_window.py).
+            SQL("(not_before IS NULL OR not_before <= %s)", now),
             SQL("COALESCE(partner_id, 0) > %s", after_partner_id),
         ]
         if self.ruler_ids:
@@ -246,7 +255,9 @@ class CollectionRulerRun(models.Model):
         if companies:
             conditions.append(SQL("company_id IN %s", tuple(companies.ids)))
         Event = self.env["collection.ruler.event"]
-        Event.flush_model(["state", "scheduled_date", "partner_id", "ruler_id"])
+        Event.flush_model(
+            ["state", "scheduled_date", "not_before", "partner_id", "ruler_id"]
+        )
         cr = self.env.cr
         cr.execute(
             SQL(
@@ -287,7 +298,7 @@ class CollectionRulerRun(models.Model):
                 log_exceptions=False,
             )
         except errors.SerializationFailure:
-            if testing() or attempt >= LOCK_ATTEMPTS:
+            if testing() or dry_run(self.env) or attempt >= LOCK_ATTEMPTS:
                 raise
             _logger.info("Collection run %s: events changed by another worker", self.id)
             cr.rollback()
@@ -394,7 +405,7 @@ class CollectionRulerRun(models.Model):
         """Run one event alone through its channel, in a savepoint."""
         try:
             with self.env.cr.savepoint():
-                return Channel._execute_batch(event, deadline).get(event.id)
+                return Channel._run_batch(event, deadline).get(event.id)
         except Exception as error:
             if is_concurrency_error(error):
                 raise
@@ -411,7 +422,7 @@ class CollectionRulerRun(models.Model):
 
     def _finish(self, state, totals, by_channel, started):
         counters = {f"{outcome}_count": totals[outcome] for outcome in OUTCOMES}
-        now, duration = fields.Datetime.now(), time.monotonic() - started
+        now, duration = clock(self.env), time.monotonic() - started
         self.write({"state": state, "ended_at": now, "duration": duration, **counters})
 
     def _notify_progress(self, processed):
@@ -426,7 +437,8 @@ class CollectionRulerRun(models.Model):
     @api.model
     def _commit_batch(self):
         """Commit a finished batch so a later crash cannot undo what was sent
-        (not in tests, which run in one transaction they roll back)."""
-        if testing():
+        (not in tests, which run in one transaction they roll back, nor in a
+        Preview, which rolls back what it did)."""
+        if testing() or dry_run(self.env):
             return
         self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -17,7 +17,12 @@ class CollectionRulerRun(models.Model):
         if outcome == "retried":
             domain += [("state", "=", "scheduled"), ("retry_count", ">", 0)]
         elif outcome == "deferred":
-            domain += [("state", "=", "scheduled"), ("deferred_until", "!=", False)]
+            domain += [
+                ("state", "=", "scheduled"),
+                "|",
+                ("deferred_until", "!=", False),
+                ("not_before", "!=", False),
+            ]
         elif outcome and outcome != "due":
             domain.append(("state", "=", outcome))
         action["domain"] = domain

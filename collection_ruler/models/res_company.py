@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import formataddr
 
+from .collection_channel import clock
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -49,13 +51,16 @@ class ResCompany(models.Model):
         return res
 
     def _collection_get_today(self):
-        """Today in the company's time zone (the one of its partner).
+        """Today in the company's time zone (the one of its partner), on the
+        engine's clock (``collection_channel.clock``).
 
         :return: a date
         """
         self.ensure_one()
         tz = self.partner_id.tz or "UTC"
-        return fields.Date.context_today(self.with_context(tz=tz))
+        return fields.Date.context_today(
+            self.with_context(tz=tz), timestamp=clock(self.env)
+        )
 
     def _collection_get_lang(self):
         """The language of the reasons and notes a run writes for this

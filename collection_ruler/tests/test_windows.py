@@ -63,8 +63,15 @@ class TestContactWindows(CollectionRulerCommon, SMSCommon):
             self.assertEqual(event.scheduled_date.isoformat(), "2026-03-16")
             self.assertIn("Outside the contact hours", event.failure_reason)
             self.assertIn("3/16/26, 8:00", event.failure_reason)
-            # 7:00 in São Paulo: not yet.
+            # 7:00 in São Paulo: not yet. It waits for 8:00, with no note, and
+            # the runs before 8:00 leave it alone.
+            Message = self.env["mail.message"]
+            on_move = [("model", "=", "account.move"), ("res_id", "=", move.id)]
+            notes = Message.search_count(on_move)
             self.assertEqual(self._run(utc(2026, 3, 16, 10, 0))["done"], 0)
+            self.assertEqual(event.not_before, utc(2026, 3, 16, 11, 0))
+            self.assertEqual(Message.search_count(on_move), notes)
+            self.assertEqual(self._run(utc(2026, 3, 16, 10, 30))["due"], 0)
             self.assertFalse(self._mails_to(self.customer))
             # 8:00 in São Paulo.
             self.assertEqual(self._run(utc(2026, 3, 16, 11, 0))["done"], 1)

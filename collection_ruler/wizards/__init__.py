@@ -1,1 +1,2 @@
 from . import collection_ruler_apply
+from . import collection_ruler_preview
