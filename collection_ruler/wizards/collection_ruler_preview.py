@@ -57,11 +57,13 @@ class CollectionRulerPreview(models.TransientModel):
     line_ids = fields.One2many(
         comodel_name="collection.ruler.preview.line",
         inverse_name="preview_id",
+        string="What Would Happen",
         readonly=True,
     )
     cost_ids = fields.One2many(
         comodel_name="collection.ruler.preview.cost",
         inverse_name="preview_id",
+        string="Estimated Costs",
         readonly=True,
     )
     message_count = fields.Integer(string="Messages", readonly=True)
