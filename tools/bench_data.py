@@ -74,7 +74,7 @@ def max_offset(group):
     return max(step["offset_days"] for step in CHANNEL_STEPS[group])
 
 
-def _partner_values(index, country):
+def partner_values(index, country):
     individual = index % 3 != 0
     name = (
         f"Cliente Pessoa {index:04d} da Silva"
@@ -169,7 +169,7 @@ class DataSet:
             )
         country = env.ref("base.br")
         partners = env["res.partner"].create(
-            [_partner_values(i, country) for i in range(1, self.partner_count + 1)]
+            [partner_values(i, country) for i in range(1, self.partner_count + 1)]
         )
         self.partner_ids = partners.ids
         self.rulers, self.warm_up_rulers = _create_rulers(env, self.groups)

@@ -8,6 +8,7 @@ LABELS = {
     "floor_tokens": "the same, the invoices holding a portal token already",
     "ratio": "email step ÷ floor",
     "ratio_tokens": "email step ÷ floor with portal tokens",
+    "guards": "email step with every guard on, five invoices per customer (digests)",
     "sms": "SMS step (rendered, posted, SMS queued)",
     "call": "call step (activity scheduled)",
     "letter": "letter step (debit notice PDF by wkhtmltopdf, emailed)",

@@ -10,8 +10,10 @@ copy of it, so each sees identical data. For each size it times one run of
 the email, SMS and call steps (and letters with ``--letters``), Odoo's own
 mass-mail composer sending the same template to the same invoices (the
 floor), a catch-up run over invoices weeks late, a run with nothing due and
-the day-one backfill of every open invoice, then prints a Markdown table for
-the README. Every database it creates is dropped at the end, even on error.
+the day-one backfill of every open invoice, and the email step again with
+every guard on (contact hours, contact cap, one digest per customer), then
+prints a Markdown table for the README. Every database it creates is
+dropped at the end, even on error.
 
 The one call into the collection engine is ``run_collection``.
 """
@@ -28,13 +30,20 @@ import traceback
 from shutil import which
 
 # tools/ is the script's directory, first on sys.path.
-from bench_data import DUE_TODAY_TEMPLATE, DataSet, company_today, mark_done
+from bench_data import (
+    DUE_TODAY_TEMPLATE,
+    DataSet,
+    company_today,
+    mark_done,
+    partner_values,
+)
 from bench_db import Databases, environment
 from bench_report import Row, markdown, print_row
 
 import odoo
 
 DEFAULT_DUE = 250
+DIGEST_SIZE = 5  # due invoices per customer in the guards run
 BACKFILL_PARAM = "collection_ruler.backfill_pending"
 ARTIFACTS = {
     "mails": ("mail.mail", [("model", "=", "account.move")]),
@@ -173,6 +182,16 @@ def measure_run(env, data, group, size):
     )
     if failed:
         note += f"; first failure: {failed.failure_reason}"
+    deferred = env["collection.ruler.event"].search(
+        [
+            ("step_id.ruler_id", "=", ruler.id),
+            ("state", "=", "scheduled"),
+            ("failure_reason", "!=", False),
+        ],
+        limit=1,
+    )
+    if deferred:
+        note += f"; first deferred: {deferred.failure_reason}"
     if due_after:
         note += f"; {due_after} still due after the run"
     row = Row(size, group, due - due_after, seconds, queries, note)
@@ -281,13 +300,60 @@ def _configure(env, batch_size):
 def _guards_off(env):
     """Contact hours and the contact cap off: the bench measures the sending
     itself, at whatever hour it runs and however many invoices a customer
-    has. (A run with the guards on is issue 11's, still to come.)"""
+    has; the ``guards`` run turns them on (``_guards_on``)."""
     if "collection.contact.window" in env:
         env["collection.contact.window"].search([]).active = False
     if "contact_cap_day" in env["collection.ruler"]._fields:
         env["collection.ruler"].with_context(active_test=False).search([]).write(
             {"contact_cap_day": 0, "contact_cap_week": 0}
         )
+
+
+def _guards_on(env, data):
+    """Every guard on, for the ``guards`` run: the contact hours checked but
+    open all day (the bench runs at any hour; a Sunday or a holiday would
+    still defer everything), the contact cap at its defaults of 1 a day and
+    3 a week, and the digest on. The email step's due invoices go five to a
+    customer, so that digests form: 250 events make 50 emails."""
+    env["collection.contact.window"].with_context(active_test=False).search([]).write(
+        {
+            "active": True,
+            "weekday_from": 0,
+            "weekday_to": 24,
+            "saturday_from": 0,
+            "saturday_to": 24,
+        }
+    )
+    env["collection.ruler"].with_context(active_test=False).search([]).write(
+        {"contact_cap_day": 1, "contact_cap_week": 3, "digest": True}
+    )
+    # Customers of their own: the warm-up run contacts the bench's customers,
+    # and the cap would defer a second contact the same day.
+    moves = data.due_moves["email"]
+    country = env.ref("base.br")
+    partners = env["res.partner"].create(
+        [
+            partner_values(9000 + index, country)
+            for index in range(-(-len(moves) // DIGEST_SIZE))
+        ]
+    )
+    cr = env.cr
+    for index, move_id in enumerate(moves):
+        partner_id = partners[index // DIGEST_SIZE].id
+        cr.execute(
+            "UPDATE account_move SET partner_id = %s, commercial_partner_id = %s"
+            " WHERE id = %s",
+            (partner_id, partner_id, move_id),
+        )
+        cr.execute(
+            "UPDATE account_move_line SET partner_id = %s WHERE move_id = %s",
+            (partner_id, move_id),
+        )
+        cr.execute(
+            "UPDATE collection_ruler_event SET partner_id = %s WHERE move_id = %s",
+            (partner_id, move_id),
+        )
+    env.invalidate_all()
 
 
 def parse_args():
@@ -380,7 +446,7 @@ def benchmark(args, databases):
         built = time.perf_counter() - started
         print(f"  {open_count} open invoices ready in {built:.0f} s", flush=True)
         runs = [g for g in ("email", "sms", "call", "letter") if g in data.due]
-        runs += ["floor", "floor_tokens", "catch_up", "idle", "backfill"]
+        runs += ["guards", "floor", "floor_tokens", "catch_up", "idle", "backfill"]
         for run in runs:
             copy = databases.copy(template, f"{template}_{run}")
             try:
@@ -391,6 +457,11 @@ def benchmark(args, databases):
                         row = measure_idle(env, data, size)
                     elif run == "backfill":
                         row = measure_backfill(env, data, size)
+                    elif run == "guards":
+                        _guards_on(env, data)
+                        env.cr.commit()
+                        row = measure_run(env, data, "email", size)
+                        row.run = "guards"
                     else:
                         row = measure_run(env, data, run, size)
             except Exception as error:  # noqa: BLE001 - report, measure the rest

@@ -9,8 +9,10 @@ from datetime import date, datetime, timedelta
 from freezegun import freeze_time
 
 from odoo import Command, http
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.sms.tests.common import SMSCommon
 
 from .common import CollectionRulerCommon, CollectionRulerHttpCommon
@@ -134,6 +136,10 @@ class TestPreview(CollectionRulerCommon, SMSCommon):
         self.assertEqual(paused.deferred_until, date(2026, 3, 13))
         self._line(preview, self.negotiating, self.reminder, "skip")
         self._line(preview, self.negotiating, self.due, "skip")
+        self.assertEqual(preview.skipped_count, 2)
+        self.assertNotIn("skip", preview.visible_line_ids.mapped("outcome"))
+        preview.show_skipped = True
+        self.assertEqual(preview.visible_line_ids, preview.line_ids)
         self.assertEqual(
             self._line(preview, self.negotiating, self.sms, "send").at,
             datetime(2026, 3, 13, 11, 0),
@@ -148,6 +154,22 @@ class TestPreview(CollectionRulerCommon, SMSCommon):
         self.assertEqual(costs["sms"].message_count, 3)
         self.assertAlmostEqual(costs["sms"].total, 0.27)
         self.assertEqual(preview.message_count, 7)
+
+    def test_only_managers_preview(self):
+        collector = mail_new_test_user(
+            self.env,
+            login="preview_collector",
+            groups="base.group_user,collection_ruler.group_collection_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        with self.assertRaises(AccessError):
+            self.env["collection.ruler.preview"].with_user(collector).create({})
+        self.assertEqual(
+            self.env["collection.channel.cost"].with_user(collector).search_count([]),
+            2,
+            "collectors read the prices",
+        )
 
     def test_preview_matches_the_following_runs(self):
         preview = self._preview()

@@ -66,9 +66,34 @@ class CollectionRulerPreview(models.TransientModel):
         string="Estimated Costs",
         readonly=True,
     )
+    show_skipped = fields.Boolean(
+        string="Show Skipped Steps",
+        help="A late run sends the latest due step of an invoice and skips the "
+        "missed ones: list those too.",
+    )
+    visible_line_ids = fields.One2many(
+        comodel_name="collection.ruler.preview.line",
+        compute="_compute_visible_line_ids",
+        string="Steps",
+    )
     message_count = fields.Integer(string="Messages", readonly=True)
+    skipped_count = fields.Integer(string="Skipped (Late Run)", readonly=True)
     deferred_count = fields.Integer(string="Deferred or Waiting", readonly=True)
     failed_count = fields.Integer(string="Failing", readonly=True)
+
+    @api.depends("days", "date_from")
+    def _compute_display_name(self):
+        for preview in self:
+            preview.display_name = self.env._(
+                "Collection Preview, next %(days)s days", days=preview.days
+            )
+
+    @api.depends("line_ids", "show_skipped")
+    def _compute_visible_line_ids(self):
+        for preview in self:
+            preview.visible_line_ids = preview.line_ids.filtered(
+                lambda line, p=preview: p.show_skipped or line.outcome != "skip"
+            )
 
     @api.constrains("days")
     def _check_days(self):
@@ -89,7 +114,7 @@ class CollectionRulerPreview(models.TransientModel):
         """Simulate the runs of the next days and list what they would do."""
         self.ensure_one()
         self.env["collection.ruler"].check_access("write")
-        start = fields.Datetime.now().replace(microsecond=0)
+        start = fields.Datetime.now().replace(second=0, microsecond=0)
         end = start + timedelta(days=self.days)
         records = self._simulate(start, end)
         self.line_ids.unlink()
@@ -266,6 +291,9 @@ class CollectionRulerPreview(models.TransientModel):
                     self.line_ids.filtered(
                         lambda line: line.outcome in ("wait", "defer")
                     )
+                ),
+                "skipped_count": len(
+                    self.line_ids.filtered(lambda line: line.outcome == "skip")
                 ),
                 "failed_count": len(
                     self.line_ids.filtered(

@@ -78,7 +78,7 @@ registry.category("web_tour.tours").add("collection_ruler_guard_tour", {
             content: "The invoice's next step is deferred: its customer promised to pay",
             timeout: 20000,
             trigger:
-                ".modal .o_field_widget[name=line_ids] .o_data_row:contains('Tour Debtor'):contains('Deferred'):contains('promise')",
+                ".modal .o_field_widget[name=visible_line_ids] .o_data_row:contains('Tour Debtor'):contains('Deferred'):contains('promise')",
         },
         {
             content: "Close the preview",
