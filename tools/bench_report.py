@@ -15,6 +15,7 @@ LABELS = {
     "catch_up": "catch-up: 5 steps due per invoice, the last sent",
     "idle": "nothing due",
     "backfill": "day one: every open invoice given its schedule (per invoice)",
+    "preview": "Collection Preview of the next 7 days (per line listed)",
 }
 ORDER = list(LABELS)
 

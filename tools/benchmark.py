@@ -11,9 +11,9 @@ the email, SMS and call steps (and letters with ``--letters``), Odoo's own
 mass-mail composer sending the same template to the same invoices (the
 floor), a catch-up run over invoices weeks late, a run with nothing due and
 the day-one backfill of every open invoice, and the email step again with
-every guard on (contact hours, contact cap, one digest per customer), then
-prints a Markdown table for the README. Every database it creates is
-dropped at the end, even on error.
+every guard on (contact hours, contact cap, one digest per customer), and
+the Collection Preview of the next 7 days, then prints a Markdown table for
+the README. Every database it creates is dropped at the end, even on error.
 
 The one call into the collection engine is ``run_collection``.
 """
@@ -248,6 +248,25 @@ def measure_idle(env, data, size):
     return row
 
 
+def measure_preview(env, data, size):
+    """Time the Collection Preview of the next 7 days, which simulates every
+    scheduled run of those days and rolls them back. Its events are the
+    lines it lists."""
+    if "collection.ruler.preview" not in env:
+        raise RuntimeError("this engine has no preview")
+    preview = env["collection.ruler.preview"].create({"days": 7})
+    env.cr.commit()
+    seconds, queries, queries_all = _timed(env, preview.action_preview)
+    env.cr.commit()
+    counts = {}
+    for outcome in preview.line_ids.mapped("outcome"):
+        counts[outcome] = counts.get(outcome, 0) + 1
+    note = ", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items()))
+    row = Row(size, "preview", len(preview.line_ids), seconds, queries, note)
+    row.extra["other cursors"] = queries_all - queries
+    return row
+
+
 def measure_backfill(env, data, size):
     """Delete every event, as on the day of the install, then time the
     backfill that the first scheduled run does over all open invoices."""
@@ -447,6 +466,7 @@ def benchmark(args, databases):
         print(f"  {open_count} open invoices ready in {built:.0f} s", flush=True)
         runs = [g for g in ("email", "sms", "call", "letter") if g in data.due]
         runs += ["guards", "floor", "floor_tokens", "catch_up", "idle", "backfill"]
+        runs.append("preview")
         for run in runs:
             copy = databases.copy(template, f"{template}_{run}")
             try:
@@ -457,6 +477,8 @@ def benchmark(args, databases):
                         row = measure_idle(env, data, size)
                     elif run == "backfill":
                         row = measure_backfill(env, data, size)
+                    elif run == "preview":
+                        row = measure_preview(env, data, size)
                     elif run == "guards":
                         _guards_on(env, data)
                         env.cr.commit()

@@ -62,11 +62,11 @@ class AccountMove(models.Model):
     collection_digest_move_ids = fields.Many2many(
         comodel_name="account.move",
         string="Invoices in the Message",
-        compute="_compute_collection_digest",
+        compute="_compute_collection_digest_move_ids",
         help="The invoices one collection message lists: this invoice alone, or "
         "all of the customer's invoices due that day on the same channel.",
     )
-    collection_digest_names = fields.Char(compute="_compute_collection_digest")
+    collection_digest_names = fields.Char(compute="_compute_collection_digest_move_ids")
     collection_digest_amount_due = fields.Monetary(compute="_compute_collection_digest")
     collection_digest_amount_updated = fields.Monetary(
         compute="_compute_collection_digest"
@@ -79,24 +79,37 @@ class AccountMove(models.Model):
         help="The amount due with the ruler's late fine and interest, today.",
     )
 
+    @api.depends("name")
+    @api.depends_context("collection_digest")
+    def _compute_collection_digest_move_ids(self):
+        """Which invoices the message lists: cheap, for the email layout."""
+        digests = dict(self.env.context.get("collection_digest") or ())
+        # Every invoice of the batch's messages read together, not message by
+        # message.
+        prefetch = tuple({*self._ids, *(i for ids in digests.values() for i in ids)})
+        for move in self:
+            moves = self.browse(digests.get(move.id) or move.ids).with_prefetch(
+                prefetch
+            )
+            move.collection_digest_move_ids = moves
+            move.collection_digest_names = ", ".join(moves.mapped("name"))
+
     @api.depends("amount_residual", "access_token")
     @api.depends_context("collection_digest", "collection_date")
     def _compute_collection_digest(self):
-        digests = dict(self.env.context.get("collection_digest") or ())
         for move in self:
             posted = move.state == "posted" and move.move_type == "out_invoice"
             today = move._collection_get_today()
-            move.collection_amount_updated = (
-                posted and move._collection_get_charges(today)["total"]
+            charges = {
+                m: m._collection_get_charges(today)["total"] if posted else 0.0
+                for m in move | move.collection_digest_move_ids
+            }
+            moves = move.collection_digest_move_ids
+            move.collection_amount_updated = charges[move]
+            move.collection_digest_amount_due = sum(
+                moves.mapped("collection_amount_due")
             )
-            moves = self.browse(digests.get(move.id) or move.ids)
-            move.collection_digest_move_ids = moves
-            move.collection_digest_names = ", ".join(moves.mapped("name"))
-            due = sum(moves.mapped("collection_amount_due"))
-            updated = sum(
-                m._collection_get_charges(today)["total"] for m in moves if posted
-            )
-            move.collection_digest_amount_due = due
+            updated = sum(charges[m] for m in moves)
             move.collection_digest_amount_updated = updated
             if len(moves) > 1:
                 move.collection_digest_pay_url = moves._collection_get_pay_all_url()

@@ -52,6 +52,7 @@ class TestDigest(CollectionRulerCommon, SMSCommon):
             self.assertIn(move.name, mail.subject)
         self.assertIn("1,750.00", mail.body_html, "the total")
         self.assertIn("/collection/pay/", mail.body_html, "one pay link for all")
+        self.assertIn("Your invoices", mail.body_html, "the layout names them all")
         self.assertEqual(mail.res_id, first.id, "the most overdue invoice leads")
         primary = self._events(first)[self.step_on_due]
         others = (
@@ -78,6 +79,37 @@ class TestDigest(CollectionRulerCommon, SMSCommon):
         self.assertEqual(len(mail_2), 1)
         self.assertIn(alone.name, mail_2.body_html)
         self.assertNotIn("/collection/pay/", mail_2.body_html)
+        self.assertNotIn("Your invoices", mail_2.body_html)
+
+    def test_a_digest_costs_queries_per_message_not_per_invoice(self):
+        """The queries of a run grow with its messages, not with the invoices
+        each one lists (each invoice's pay link once cost a write)."""
+        ruler = self._create_email_ruler("Digests", Due=0)
+        Run = self.env["collection.ruler.run"].sudo()
+        counts = []
+        with self.mock_mail_gateway(), freeze_time(day(0)):
+            for customers in (1, 2, 6):
+                for index in range(customers):
+                    partner = self.customer.copy(
+                        {
+                            "name": f"Digest {customers}-{index}",
+                            "email": f"digest{customers}{index}@example.com",
+                        }
+                    )
+                    for amount in (100.0, 200.0, 300.0, 400.0, 500.0):
+                        self._create_invoice(
+                            partner=partner, amount=amount, collection_ruler_id=ruler.id
+                        )
+                self.env.flush_all()
+                self.env.invalidate_all()
+                before = self.cr.sql_log_count
+                run = Run._start("manual", rulers=ruler)
+                run._process()
+                self.env.flush_all()
+                counts.append(self.cr.sql_log_count - before)
+                self.assertEqual(run.done_count, 5 * customers)
+        per_message = (counts[2] - counts[1]) / 4
+        self.assertLess(per_message, 5, f"queries per digest of 5: {counts}")
 
     def test_the_ruler_can_send_one_email_per_invoice(self):
         self.reminders.write(
