@@ -6,6 +6,7 @@ from . import test_security
 from . import test_i18n
 from . import test_charges
 from . import test_letters
+from . import test_letter_step
 from . import test_bureau
 from . import test_concurrency
 from . import test_hold
@@ -27,3 +28,4 @@ from . import test_pause
 from . import test_rules
 from . import test_portal_promise
 from . import test_digest
+from . import test_preview

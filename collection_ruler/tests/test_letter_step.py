@@ -1,0 +1,219 @@
+"""The letter step: letters queued to print, emailed, and printed."""
+
+import re
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.api import call_kw
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+from odoo.tools import SQL, mute_logger
+
+from .common import day
+from .test_letters import CollectionLetterCommon, page_count
+
+
+@tagged("post_install", "-at_install")
+class TestLetterStep(CollectionLetterCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.step_debit = cls.env.ref(
+            "collection_ruler.collection_ruler_step_debit_notice"
+        )
+
+    def _run_letters(self, when):
+        with mute_logger("odoo.addons.base.models.ir_actions_report"):
+            return self._run(when, force_report_rendering=True)
+
+    def test_letter_emailed_with_the_step_template(self):
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run_letters(day(5))
+        event = self._events(move)[self.step_debit]
+        self.assertEqual(event.state, "done")
+        self.assertEqual(event.letter_delivery, "email")
+        self.assertFalse(event.letter_to_print)
+        mail = self._mails_to(self.customer)
+        self.assertEqual(len(mail), 1)
+        self.assertIn("letter about invoice", mail.subject)
+        # 1,000.00 + a 2% fine + 1% a month for 5 days.
+        self.assertIn("1,021.67", mail.body_html, "the amount with fine and interest")
+        self.assertEqual(
+            mail.attachment_ids.mapped("name"),
+            [f"Debit notice - {move.name}.pdf"],
+        )
+        letter = event.letter_attachment_id
+        self.assertEqual((letter.res_model, letter.res_id), ("account.move", move.id))
+        self.assertTrue(letter.raw.startswith(b"%PDF"))
+        self.assertIn(letter, event.message_id.attachment_ids)
+        self.assertFalse(
+            move.message_ids.filtered(lambda m: "not updated" in str(m.body)),
+            "no attachment import on a posted invoice",
+        )
+
+    def test_crash_between_two_letters_of_a_batch(self):
+        self.when = day(5)
+        self.customer_2.vat = "11.444.777/0001-61"
+        ruler = self.env["collection.ruler"].create(
+            {
+                "name": "Debit notice only",
+                "step_ids": [
+                    Command.create(
+                        {
+                            "name": "Notice",
+                            "offset_days": 5,
+                            "channel": "letter",
+                            "letter_send_email": True,
+                        }
+                    )
+                ],
+            }
+        )
+
+        def count_emailed_letters(moves):
+            return self.env["mail.mail"].search_count(
+                [
+                    ("model", "=", "account.move"),
+                    ("res_id", "in", [m.id for m in moves]),
+                    ("attachment_ids", "!=", False),
+                ]
+            )
+
+        with self.mock_mail_gateway():
+            self._crash_between_invoices(
+                ruler.step_ids,
+                lambda partner: self._create_invoice(
+                    partner=partner, collection_ruler_id=ruler.id
+                ),
+                count_emailed_letters,
+            )
+
+    def test_letters_without_email_wait_to_be_printed(self):
+        self.customer.email = False
+        self.customer_2.write({"email": False, "vat": "11.444.777/0001-61"})
+        moves = self._create_invoice() | self._create_invoice(partner=self.customer_2)
+        with self.mock_mail_gateway():
+            self._run_letters(day(5))
+        self.assertFalse(self._new_mails, "nothing emailed")
+        events = moves.collection_event_ids.filtered(
+            lambda e: e.step_id == self.step_debit
+        )
+        self.assertEqual(events.mapped("state"), ["done", "done"])
+        self.assertEqual(events.mapped("letter_to_print"), [True, True])
+        self.assertEqual(self.Event.search([("letter_to_print", "=", True)]), events)
+        pages = sum(page_count(e.letter_attachment_id.raw) for e in events)
+
+        # A collector (invoicing user) prints them.
+        collector = self.Event.with_user(self.salesperson).with_context(
+            force_report_rendering=True
+        )
+        with (
+            freeze_time(day(6)),
+            mute_logger("odoo.addons.base.models.ir_actions_report"),
+        ):
+            action = collector.action_print_pending_letters()
+        attachment_id = int(re.search(r"/web/content/(\d+)", action["url"])[1])
+        merged = collector.env["ir.attachment"].browse(attachment_id).raw
+        self.assertEqual(page_count(merged), pages, "one PDF of both letters")
+        self.assertEqual(events.mapped("letter_to_print"), [False, False])
+        self.assertEqual(events.mapped("letter_printed_at"), [day(6), day(6)])
+        with self.assertRaisesRegex(UserError, "No letter is waiting to be printed"):
+            self.Event.action_print_pending_letters()
+
+        # The merged PDF holds personal data of no record: gone after a day.
+        merged = collector.env["ir.attachment"].browse(attachment_id)
+        self.env.cr.execute(
+            SQL(
+                "UPDATE ir_attachment SET create_date = %s WHERE id = %s",
+                day(6),
+                merged.id,
+            )
+        )
+        self.env.invalidate_all()
+        with freeze_time(day(8)):
+            self.env["collection.bureau.export"]._gc_exported_files()
+        self.assertFalse(merged.exists())
+        self.assertTrue(events.letter_attachment_id.exists(), "each letter stays")
+
+    def test_letter_withdrawn_when_the_invoice_is_paid_before_printing(self):
+        self.customer.email = False
+        move = self._create_invoice()
+        self._run_letters(day(5))
+        event = self._events(move)[self.step_debit]
+        self.assertTrue(event.letter_to_print)
+        self._pay(move, 1000.0, day(6).date())
+        with self.assertRaises(UserError):
+            self.Event.action_print_pending_letters()
+        self.assertEqual(event.letter_delivery, "withdrawn")
+        self.assertFalse(event.letter_printed_at)
+
+    def test_printing_withdraws_a_letter_paid_behind_the_hooks(self):
+        """Printing checks each invoice again, whatever the hooks missed."""
+        self.customer.email = False
+        self.customer_2.write({"email": False, "vat": "11.444.777/0001-61"})
+        paid = self._create_invoice()
+        due = self._create_invoice(partner=self.customer_2)
+        self._run_letters(day(5))
+        paid_letter = self._events(paid)[self.step_debit]
+        due_letter = self._events(due)[self.step_debit]
+        self.assertTrue(paid_letter.letter_to_print and due_letter.letter_to_print)
+        # Paid as an import or a bank module might write it: no hook runs.
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE account_move SET payment_state = 'paid' WHERE id = %s",
+                paid.id,
+            )
+        )
+        self.env.invalidate_all()
+        with mute_logger("odoo.addons.base.models.ir_actions_report"):
+            self.Event.with_context(
+                force_report_rendering=True
+            ).action_print_pending_letters()
+        self.assertEqual(paid_letter.letter_delivery, "withdrawn")
+        self.assertFalse(paid_letter.letter_printed_at)
+        self.assertEqual(due_letter.letter_delivery, "print")
+        self.assertTrue(due_letter.letter_printed_at)
+
+    def test_print_button_on_a_selection(self):
+        """The list button calls the method on the selected records."""
+        self.customer.email = False
+        self.customer_2.write({"email": False, "vat": "11.444.777/0001-61"})
+        move = self._create_invoice()
+        other = self._create_invoice(partner=self.customer_2)
+        self._run_letters(day(5))
+        selected = self._events(move)[self.step_debit]
+        with (
+            freeze_time(day(9)),
+            mute_logger("odoo.addons.base.models.ir_actions_report"),
+        ):
+            action = call_kw(
+                self.Event.with_context(force_report_rendering=True),
+                "action_print_pending_letters",
+                [selected.ids],
+                {"context": {"force_report_rendering": True}},
+            )
+        self.assertEqual(action["type"], "ir.actions.act_url")
+        self.assertEqual(selected.letter_printed_at, day(9))
+        self.assertTrue(self._events(other)[self.step_debit].letter_to_print)
+        # Reprinted on the day it is mailed: the deadline runs from then.
+        self.assertEqual(selected.letter_deadline, day(19).date())
+
+    def test_letter_needs_the_creditor_identification(self):
+        self.company.vat = False
+        move = self._create_invoice()
+        with mute_logger("odoo.addons.collection_ruler.models.collection_ruler_event"):
+            self._run_letters(day(5))
+        event = self._events(move)[self.step_debit]
+        self.assertEqual(event.state, "failed")
+        self.assertIn("must identify the creditor", event.failure_reason)
+
+    def test_letter_step_needs_its_letter_and_template(self):
+        with self.assertRaises(ValidationError):
+            self.step_debit.letter_type = False
+        with self.assertRaises(ValidationError):
+            self.step_debit.mail_template_id = False
+        self.step_debit.write({"letter_send_email": False, "mail_template_id": False})
+        self.assertFalse(self.step_debit.mail_template_id)
