@@ -29,3 +29,4 @@ from . import test_rules
 from . import test_portal_promise
 from . import test_digest
 from . import test_preview
+from . import test_migration

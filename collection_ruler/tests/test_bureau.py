@@ -168,7 +168,12 @@ class TestCreditBureau(CollectionLetterCommon):
 
     def test_deferred_until_the_state_period_then_executed(self):
         """A late first run sends the notice and defers the registration."""
-        self.customer.state_id = self.env.ref("base.state_br_sp")
+        sp = self.env.ref("base.state_br_sp")
+        # A state's period of the company's own (none ships: see test_migration).
+        self.env["collection.bureau.notice.period"].create(
+            {"state_id": sp.id, "days": 20, "note": "Our bureau contract"}
+        )
+        self.customer.state_id = sp
         move = self._create_invoice()
         counters = self._run_at(day(35))
         events = self._events(move)
@@ -177,7 +182,7 @@ class TestCreditBureau(CollectionLetterCommon):
         self.assertEqual(events[self.step_call].state, "skipped")
         bureau = events[self.step_bureau]
         self.assertEqual(counters["deferred"], 1)
-        # SP asks for 20 days from the notice, delivered on D+35, and the
+        # The state's 20 days from the notice, delivered on D+35, and the
         # notice gave until D+55 to pay: the registration waits until D+56.
         self.assertEqual(events[self.step_debit].letter_deadline, day(55).date())
         self.assertRecordValues(

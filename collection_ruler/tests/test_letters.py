@@ -174,8 +174,13 @@ class TestLetterContent(CollectionLetterCommon):
                     self.assertNotIn(opening, other_text)
 
     def test_debit_notice_deadline_covers_the_state_period(self):
-        """A debtor in SP gets 20 days, as the bureau waits as long."""
-        self.customer.state_id = self.env.ref("base.state_br_sp")
+        """A debtor of a state with a notice period of its own (20 days, set
+        by the company) gets as long, as the registration waits as long."""
+        sp = self.env.ref("base.state_br_sp")
+        self.env["collection.bureau.notice.period"].create(
+            {"state_id": sp.id, "days": 20, "note": "Our bureau contract"}
+        )
+        self.customer.state_id = sp
         _html, text = self._render_letter(
             "debit_notice", self.second, self.letter_date, collection_deadline_days=5
         )
