@@ -19,9 +19,11 @@ class ResCompany(models.Model):
     collection_bureau_notice_days = fields.Integer(
         string="Credit Bureau Notice (days)",
         default=10,
-        help="Days that must pass between the debit notice and the credit-bureau "
-        "registration of a debtor, unless the debtor's state sets another "
-        "period.",
+        help="Days between the debit notice and the credit-bureau registration "
+        "of a debtor, as the company's bureau contract sets them, unless a "
+        "period of the debtor's state applies. 10 days is the bureaus' practice, "
+        "not a statute: the consumer code (art. 43, paragraph 2) asks for a "
+        "written notice before a registration and sets no deadline.",
     )
 
     collection_email_from = fields.Char(
