@@ -135,10 +135,17 @@ class TestLetterContent(CollectionLetterCommon):
             )[1]
             for letter_type in LETTER_TYPES
         }
-        # Debit notice: the art. 43 notice; RJ's default period is 10 days.
+        # Debit notice: the creditor warns, the bureau sends the art. 43
+        # notice (to an individual); RJ's default period is 10 days.
         debit = texts["debit_notice"]
         self.assertIn("Debit Notice", debit)
-        self.assertIn("article 43, paragraph 2", debit)
+        self.assertIn(
+            "the credit protection bureau will send you the notice provided for "
+            "by article 43, paragraph 2",
+            debit,
+        )
+        self.assertNotIn("we inform you in writing", debit)
+        self.assertNotIn("Serasa", debit, "the step registers with one bureau")
         self.assertIn("by 04/09/2026", debit)
         self.assertIn("from 04/10/2026, request the registration", debit)
         # Light: courteous, offers a plan.
@@ -257,7 +264,11 @@ class TestLetterTranslation(CollectionLetterCommon):
         move = self._create_invoice()
         date = DUE_DATE + timedelta(days=20)
         expected = {
-            "debit_notice": ("Aviso de Débito", "artigo 43, parágrafo 2º"),
+            "debit_notice": (
+                "Aviso de Débito",
+                "Antes de qualquer registro, o órgão de proteção ao crédito lhe "
+                "enviará a comunicação prevista no art. 43, § 2º, do CDC.",
+            ),
             "nej_light": ("Um lembrete cordial", "negociarmos um acordo"),
             "nej_moderate": ("Segunda notificação", "cadastros de proteção ao crédito"),
             "nej_heavy": ("Notificação Extrajudicial", "artigo 397"),
@@ -285,6 +296,13 @@ class TestLetterTranslation(CollectionLetterCommon):
     def test_a_company_is_addressed_as_one(self):
         self.customer.write({"vat": "11.444.777/0001-61", "is_company": True})
         move = self._create_invoice()
+        _html, notice = self._render_letter(
+            "debit_notice", move, DUE_DATE + timedelta(days=20)
+        )
+        self.assertIn(
+            "o órgão de proteção ao crédito lhe enviará a sua própria", notice
+        )
+        self.assertNotIn("CDC", notice, "the consumer code is for consumers")
         second = self._create_invoice(due=DUE_DATE + timedelta(days=1))
         _html, text = self._render_letter(
             "nej_moderate", move | second, DUE_DATE + timedelta(days=20)
