@@ -166,6 +166,10 @@ class TestLetterContent(CollectionLetterCommon):
         self.assertIn("article 397", heavy)
         self.assertIn("from 04/10/2026: protest of the debt", heavy)
         self.assertIn("from 05/09/2026: a collection lawsuit", heavy)
+        self.assertIn("dispute the debt at any time", heavy, "no deadline to dispute")
+        self.assertNotIn("in writing by", heavy)
+        self.assertIn("letter of consent needed to cancel any protest", heavy)
+        self.assertNotIn("every measure above ends", heavy)
         # No two tones share their main paragraph.
         openings = [
             "Our records show that the invoices below",
@@ -271,7 +275,12 @@ class TestLetterTranslation(CollectionLetterCommon):
             ),
             "nej_light": ("Um lembrete cordial", "negociarmos um acordo"),
             "nej_moderate": ("Segunda notificação", "cadastros de proteção ao crédito"),
-            "nej_heavy": ("Notificação Extrajudicial", "artigo 397"),
+            "nej_heavy": (
+                "Notificação Extrajudicial",
+                "artigo 397",
+                "contestar o débito a qualquer tempo",
+                "carta de anuência",
+            ),
         }
         for letter_type, phrases in expected.items():
             with self.subTest(letter=letter_type):
