@@ -101,6 +101,23 @@ class ReportCollectionLetter(models.AbstractModel):
         return rows, totals
 
     @api.model
+    def _get_earlier_contacts(self, rows, letter_type):
+        """The collection steps already carried out on the letter's invoices,
+        letters of other types included, this type's own excluded.
+
+        :return: collection.ruler.event records
+        """
+        invoices = self.env["account.move"].browse([row["invoice"].id for row in rows])
+        return (
+            self.env["collection.ruler.event"]
+            .sudo()
+            .search([("move_id", "in", invoices.ids), ("state", "=", "done")])
+            .filtered(
+                lambda e: e.channel != "letter" or e.step_id.letter_type != letter_type
+            )
+        )
+
+    @api.model
     def _get_letter_values(self, move, letter_type):
         """Everything a collection letter of ``move`` prints.
 
@@ -124,6 +141,7 @@ class ReportCollectionLetter(models.AbstractModel):
                 )
             )
         ruler = move.collection_ruler_id
+        sent = self._get_earlier_contacts(rows, letter_type)
         return {
             "date": date,
             "deadline": deadline,
@@ -137,6 +155,9 @@ class ReportCollectionLetter(models.AbstractModel):
                 debtor._collection_get_tax_id_kind(), "CPF/CNPJ"
             ),
             "single": len(rows) == 1,
+            # What the letter may say was sent before: only what was.
+            "earlier_reminders": bool(sent),
+            "earlier_letters": bool(sent.filtered(lambda e: e.channel == "letter")),
             "creditor": move.company_id.partner_id,
             "company": move.company_id,
             "debtor": debtor,

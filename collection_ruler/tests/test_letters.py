@@ -174,7 +174,7 @@ class TestLetterContent(CollectionLetterCommon):
         openings = [
             "Our records show that the invoices below",
             "We are writing because we have not yet received",
-            "Despite our previous reminders",
+            "The invoices below remain unpaid, the oldest of them",
             "By this extrajudicial notification",
         ]
         for letter_type, opening in zip(LETTER_TYPES, openings, strict=True):
@@ -183,6 +183,27 @@ class TestLetterContent(CollectionLetterCommon):
                     self.assertIn(opening, other_text)
                 else:
                     self.assertNotIn(opening, other_text)
+
+    def test_earlier_reminders_and_letters_only_when_sent(self):
+        """A letter says that reminders or letters went before only when they
+        did."""
+        moves = self.first | self.second
+        _html, moderate = self._render_letter("nej_moderate", moves, self.letter_date)
+        _html, heavy = self._render_letter("nej_heavy", moves, self.letter_date)
+        self.assertNotIn("Despite our previous reminders", moderate)
+        self.assertNotIn("despite the collection letters", heavy)
+        self.assertIn("remains unpaid.", heavy)
+        events = self.second.collection_event_ids
+        events.filtered(lambda e: e.channel == "email")[:1].state = "done"
+        _html, moderate = self._render_letter("nej_moderate", moves, self.letter_date)
+        _html, heavy = self._render_letter("nej_heavy", moves, self.letter_date)
+        self.assertIn("Despite our previous reminders", moderate)
+        self.assertNotIn("despite the collection letters", heavy, "an email is none")
+        notice = events.filtered(lambda e: e.step_id.letter_type == "debit_notice")
+        self.assertTrue(notice, "the standard ruler sends a debit notice")
+        notice.state = "done"
+        _html, heavy = self._render_letter("nej_heavy", moves, self.letter_date)
+        self.assertIn("despite the collection letters sent earlier", heavy)
 
     def test_debit_notice_deadline_covers_the_state_period(self):
         """A debtor of a state with a notice period of its own (20 days, set
@@ -318,7 +339,7 @@ class TestLetterTranslation(CollectionLetterCommon):
         )
         self.assertIn("Prezados,", text)
         self.assertIn("CNPJ: 11.444.777/0001-61", text)
-        self.assertIn("as faturas abaixo continuam em aberto", text)
+        self.assertIn("faturas abaixo continuam em aberto", text)
         self.assertIn("registro do seu CNPJ", text)
 
     def test_the_attachment_does_not_name_the_tone(self):
