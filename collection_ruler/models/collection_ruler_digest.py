@@ -73,11 +73,6 @@ class AccountMove(models.Model):
     )
     collection_digest_pay_url = fields.Char(compute="_compute_collection_digest")
     collection_digest_pix_code = fields.Char(compute="_compute_collection_digest")
-    collection_amount_updated = fields.Monetary(
-        string="Updated Amount",
-        compute="_compute_collection_digest",
-        help="The amount due with the ruler's late fine and interest, today.",
-    )
 
     @api.depends("name")
     @api.depends_context("collection_digest")
@@ -100,16 +95,13 @@ class AccountMove(models.Model):
         for move in self:
             posted = move.state == "posted" and move.move_type == "out_invoice"
             today = move._collection_get_today()
-            charges = {
-                m: m._collection_get_charges(today)["total"] if posted else 0.0
-                for m in move | move.collection_digest_move_ids
-            }
             moves = move.collection_digest_move_ids
-            move.collection_amount_updated = charges[move]
             move.collection_digest_amount_due = sum(
                 moves.mapped("collection_amount_due")
             )
-            updated = sum(charges[m] for m in moves)
+            updated = posted and sum(
+                m._collection_get_charges(today)["total"] for m in moves
+            )
             move.collection_digest_amount_updated = updated
             if len(moves) > 1:
                 move.collection_digest_pay_url = moves._collection_get_pay_all_url()
