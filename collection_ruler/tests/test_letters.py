@@ -341,6 +341,12 @@ class TestLetterTranslation(CollectionLetterCommon):
         self.assertIn("CNPJ: 11.444.777/0001-61", text)
         self.assertIn("faturas abaixo continuam em aberto", text)
         self.assertIn("registro do seu CNPJ", text)
+        self.assertIn("após a comunicação prévia por escrito do órgão", text)
+        self.assertNotIn("Código de Defesa do Consumidor", text, "not a consumer")
+        _html, heavy = self._render_letter(
+            "nej_heavy", move, DUE_DATE + timedelta(days=20)
+        )
+        self.assertNotIn("Código de Defesa do Consumidor", heavy)
 
     def test_the_attachment_does_not_name_the_tone(self):
         move = self._create_invoice()
