@@ -142,6 +142,13 @@ def clock(env):
     return env.context.get("collection_now") or fields.Datetime.now()
 
 
+def channel_selection(records):
+    """The step's channels, as a ``Selection`` field of another model lists
+    them (channels added by other modules included)."""
+    step_channel = records.env["collection.ruler.step"]._fields["channel"]
+    return step_channel._description_selection(records.env)
+
+
 def dry_run(env):
     """Whether the engine runs for a Preview (``collection_preview`` in the
     context): channels then send nothing, and nothing is committed."""

@@ -8,6 +8,8 @@ the ERP, so the collector sets them.
 
 from odoo import api, fields, models
 
+from .collection_channel import channel_selection
+
 
 class CollectionChannelCost(models.Model):
     _name = "collection.channel.cost"
@@ -21,11 +23,7 @@ class CollectionChannelCost(models.Model):
         default=lambda self: self.env.company,
     )
     channel = fields.Selection(
-        selection=lambda self: (
-            self.env["collection.ruler.step"]
-            ._fields["channel"]
-            ._description_selection(self.env)
-        ),
+        selection=channel_selection,
         required=True,
     )
     provider_id = fields.Many2one(

@@ -22,7 +22,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools.misc import format_datetime
 
-from .collection_channel import Outcome, clock
+from .collection_channel import Outcome, channel_selection, clock
 
 # The time zone of each Brazilian state (IBGE code), for debtors whose
 # contact has none of its own.
@@ -80,11 +80,7 @@ class CollectionContactWindow(models.Model):
         "on top of the default ones: both must allow the contact.",
     )
     channel = fields.Selection(
-        selection=lambda self: (
-            self.env["collection.ruler.step"]
-            ._fields["channel"]
-            ._description_selection(self.env)
-        ),
+        selection=channel_selection,
         required=True,
     )
     weekday_from = fields.Float(string="Monday to Friday, From", default=8.0)

@@ -10,7 +10,7 @@ from odoo.osv import expression
 from odoo.tools.misc import format_date
 from odoo.tools.sql import drop_index
 
-from .collection_channel import clock, dry_run
+from .collection_channel import channel_selection, clock, dry_run
 
 _logger = logging.getLogger(__name__)
 
@@ -54,11 +54,7 @@ class CollectionRulerEvent(models.Model):
     company_id = fields.Many2one(comodel_name="res.company", required=True, index=True)
     currency_id = fields.Many2one(related="move_id.currency_id")
     channel = fields.Selection(
-        selection=lambda self: (
-            self.env["collection.ruler.step"]
-            ._fields["channel"]
-            ._description_selection(self.env)
-        ),
+        selection=channel_selection,
         required=True,
     )
 

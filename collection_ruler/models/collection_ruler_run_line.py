@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from .collection_channel import channel_selection
 from .collection_ruler_run import OUTCOMES
 
 
@@ -17,11 +18,7 @@ class CollectionRulerRunLine(models.Model):
         index=True,
     )
     channel = fields.Selection(
-        selection=lambda self: (
-            self.env["collection.ruler.step"]
-            ._fields["channel"]
-            ._description_selection(self.env)
-        ),
+        selection=channel_selection,
         required=True,
     )
     due_count = fields.Integer(string="Due")

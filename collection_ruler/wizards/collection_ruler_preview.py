@@ -22,6 +22,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..models.collection_channel import channel_selection
+
 MAX_DAYS = 31
 # Runs at one time: the first, and the ones a fallback triggers right away.
 MAX_RERUNS = 3
@@ -319,11 +321,7 @@ class CollectionRulerPreviewLine(models.TransientModel):
     ruler_id = fields.Many2one(comodel_name="collection.ruler", string="Ruler")
     step_id = fields.Many2one(comodel_name="collection.ruler.step", string="Step")
     channel = fields.Selection(
-        selection=lambda self: (
-            self.env["collection.ruler.step"]
-            ._fields["channel"]
-            ._description_selection(self.env)
-        ),
+        selection=channel_selection,
     )
     company_id = fields.Many2one(comodel_name="res.company")
     reason = fields.Char(string="Why")
@@ -346,11 +344,7 @@ class CollectionRulerPreviewCost(models.TransientModel):
     )
     company_id = fields.Many2one(comodel_name="res.company")
     channel = fields.Selection(
-        selection=lambda self: (
-            self.env["collection.ruler.step"]
-            ._fields["channel"]
-            ._description_selection(self.env)
-        ),
+        selection=channel_selection,
     )
     provider_id = fields.Many2one(comodel_name="collection.provider", string="Provider")
     message_count = fields.Integer(string="Messages")
