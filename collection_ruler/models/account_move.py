@@ -305,12 +305,15 @@ class AccountMove(models.Model):
         """The late fine and interest on what is still due, at ``date``.
 
         The fine is charged once from the first day late; the interest pro rata
-        per calendar day late, a month counting as 30 days. Nothing is charged
-        on or before the due date.
+        per calendar day late, a month counting as 30 days: at the ruler's
+        agreed rate, or at the legal rate of each month
+        (collection_legal_rate.py). Nothing is charged on or before the due
+        date.
 
         :param date: the date of the computation (default: today)
         :return: dict with days_late, fine, interest, total (the amount due
-            plus both), fine_percent and interest_percent
+            plus both), fine_percent, interest_percent (the agreed rate, 0
+            for the legal rate) and interest_rule
         """
         self.ensure_one()
         date = date or self._collection_get_today()
@@ -320,14 +323,21 @@ class AccountMove(models.Model):
         due_date = self._collection_get_due_date()
         if due_date and date > due_date:
             days_late = (date - due_date).days
-        fine_percent = interest_percent = 0.0
+        fine_percent = interest_percent = interest = 0.0
+        interest_rule = ruler.interest_rule or "contract"
         collectible = self.move_type == "out_invoice" and self.commercial_partner_id
         if collectible and ruler and days_late and residual > 0:
             fine_percent = ruler._get_fine_percent(self.commercial_partner_id)
-            interest_percent = ruler.interest_percent
+            if interest_rule == "legal":
+                interest, _missing = self.env["collection.legal.rate"]._get_interest(
+                    residual, due_date, date
+                )
+            else:
+                interest_percent = ruler.interest_percent
+                interest = residual * interest_percent / 100 / 30 * days_late
         currency = self.currency_id
         fine = currency.round(residual * fine_percent / 100)
-        interest = currency.round(residual * interest_percent / 100 / 30 * days_late)
+        interest = currency.round(interest)
         return {
             "days_late": days_late,
             "fine": fine,
@@ -335,6 +345,7 @@ class AccountMove(models.Model):
             "total": currency.round(residual + fine + interest),
             "fine_percent": fine_percent,
             "interest_percent": interest_percent,
+            "interest_rule": interest_rule,
         }
 
     @api.model

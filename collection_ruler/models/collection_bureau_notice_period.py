@@ -3,7 +3,14 @@ from odoo.exceptions import ValidationError
 
 
 class CollectionBureauNoticePeriod(models.Model):
-    """A state's own notice period before a credit-bureau registration."""
+    """A state's own waiting periods before a credit-bureau registration.
+
+    None is in force by default. Paraná's (Lei 22.130/2024, art. 183: 30 days
+    after the default, the notice at least 5 days before) ships archived, to
+    verify first: the STF struck down São Paulo's similar rule because civil
+    law is the Union's to make (CF art. 22, I), and the same reasoning may
+    strike down Paraná's.
+    """
 
     _name = "collection.bureau.notice.period"
     _description = "Credit Bureau Notice Period"
@@ -17,11 +24,18 @@ class CollectionBureauNoticePeriod(models.Model):
         ondelete="cascade",
         domain="[('country_id.code', '=', 'BR')]",
     )
+    active = fields.Boolean(default=True)
     days = fields.Integer(
+        string="Notice Days",
         required=True,
         default=10,
         help="Days between the debit notice and the registration for debtors "
-        "of this state.",
+        "of this state. The company's own days apply when they are longer.",
+    )
+    days_after_due = fields.Integer(
+        string="Days After Default",
+        help="No registration before this many days after the due date. "
+        "Paraná: 30. Zero: no such rule.",
     )
     note = fields.Char(string="Legal Basis", translate=True)
 
@@ -29,7 +43,11 @@ class CollectionBureauNoticePeriod(models.Model):
         ("state_unique", "UNIQUE(state_id)", "A state has one notice period."),
     ]
 
-    @api.constrains("days")
+    @api.constrains("days", "days_after_due")
     def _check_days(self):
         if any(period.days < 1 for period in self):
             raise ValidationError(self.env._("A notice period lasts at least one day."))
+        if any(period.days_after_due < 0 for period in self):
+            raise ValidationError(
+                self.env._("The days after the default cannot be negative.")
+            )

@@ -2,13 +2,15 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.misc import format_date
 
 _logger = logging.getLogger(__name__)
 
 # Once the debt is paid, the creditor has five business days to have the
-# registration removed (STJ, Sumula 548).
+# registration removed (STJ, Sumula 548), counted from the first business day
+# after the money is available (REsp 1.424.792/BA).
 REMOVAL_BUSINESS_DAYS = 5
 
 
@@ -92,8 +94,21 @@ class CollectionBureauRegistration(models.Model):
     )
     registered_date = fields.Date(string="Registered On", tracking=True)
     removal_requested_date = fields.Date(string="Removal Requested On", tracking=True)
+    payment_available_date = fields.Date(
+        string="Payment Available On",
+        readonly=True,
+        help="When the payment reached the creditor: the date of the bank "
+        "statement line that settled the invoice, else of the payment.",
+    )
     removal_deadline = fields.Date(
-        help="Five business days after the payment (STJ, Sumula 548).",
+        help="Five business days from the first business day after the payment "
+        "was available (STJ, Sumula 548; REsp 1.424.792/BA). Weekends and the "
+        "company's holidays do not count.",
+    )
+    removal_late = fields.Boolean(
+        compute="_compute_removal_late",
+        search="_search_removal_late",
+        help="The removal was requested and its deadline has passed.",
     )
     removed_date = fields.Date(string="Removed On", tracking=True)
     exported_date = fields.Date(
@@ -114,6 +129,27 @@ class CollectionBureauRegistration(models.Model):
                 SQL.identifier(self._table),
             )
         )
+
+    @api.depends("state", "removal_deadline")
+    def _compute_removal_late(self):
+        today = fields.Date.context_today(self)
+        for registration in self:
+            registration.removal_late = (
+                registration.state == "removal_requested"
+                and bool(registration.removal_deadline)
+                and registration.removal_deadline < today
+            )
+
+    def _search_removal_late(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on late removals."))
+        domain = [
+            ("state", "=", "removal_requested"),
+            ("removal_deadline", "<", fields.Date.context_today(self)),
+        ]
+        if (operator == "=") != value:
+            return ["!", *expression.normalize_domain(domain)]
+        return domain
 
     # === CRUD === #
 
@@ -243,13 +279,16 @@ class CollectionBureauRegistration(models.Model):
             return
         bureaus = dict(self._fields["bureau"]._description_selection(self.env))
         for registration in to_remove:
-            deadline = registration.company_id._collection_add_business_days(
-                today, REMOVAL_BUSINESS_DAYS
+            company = registration.company_id
+            available = self._get_payment_available_date(registration.move_id)
+            deadline = company._collection_add_business_days(
+                min(available or today, today), REMOVAL_BUSINESS_DAYS
             )
             registration.write(
                 {
                     "state": "removal_requested",
                     "removal_requested_date": today,
+                    "payment_available_date": available,
                     "removal_deadline": deadline,
                 }
             )
@@ -265,9 +304,11 @@ class CollectionBureauRegistration(models.Model):
             user = registration._get_responsible()
             if not user:
                 continue
+            # Due the business day before the deadline, to act in time.
+            warn = max(today, company._collection_add_business_days(deadline, -1))
             registration.activity_schedule(
                 "mail.mail_activity_data_todo",
-                date_deadline=deadline,
+                date_deadline=warn,
                 summary=self.env._("Confirm the credit-bureau removal"),
                 note=self.env._(
                     "Ask %(bureau)s to remove the registration of %(debtor)s and "
@@ -278,6 +319,26 @@ class CollectionBureauRegistration(models.Model):
                 ),
                 user_id=user.id,
             )
+
+    @api.model
+    def _get_payment_available_date(self, move):
+        """When the money that paid ``move`` became available to the creditor.
+
+        The date of the bank statement line that settled the invoice, directly
+        or through the payment it matched; else the payment's date. The
+        latest, when several paid it.
+
+        :return: a date, or False when no payment settled it (a credit note)
+        """
+        dates = []
+        for counterpart in move._get_reconciled_amls().move_id:
+            if counterpart.statement_line_id:
+                dates.append(counterpart.statement_line_id.date)
+            elif counterpart.origin_payment_id:
+                payment = counterpart.origin_payment_id
+                lines = payment.reconciled_statement_line_ids
+                dates.append(max(lines.mapped("date")) if lines else payment.date)
+        return max(dates) if dates else False
 
     def _get_responsible(self):
         """Who confirms the removal: a collection manager, who can open it.

@@ -19,6 +19,7 @@ a ``selection_add`` on ``collection.ruler.step.channel``, and view ``xpath``
 into the named groups of the step and event forms.
 """
 
+import json
 import logging
 import re
 import threading
@@ -296,6 +297,32 @@ class CollectionChannel(models.AbstractModel):
     def _get_no_provider_reason(self):
         """Why nothing goes out when the channel has no provider."""
         return self.env._("No provider is enabled for this channel and company.")
+
+    @api.model
+    def _get_evidence(self, events):
+        """What each done event sent, kept as evidence (collection_evidence.py).
+
+        :param events: collection.ruler.event records of this channel, done
+        :return: dict {event id: {recipient, content, and optionally subject,
+            document (raw bytes), document_name}}; an event left out made no
+            contact with the customer yet
+        """
+        if not self._provider_codes:
+            return {}
+        # What the provider is asked to send or say, as queued.
+        return {
+            event.id: {
+                "recipient": event.provider_message_id.recipient,
+                "content": json.dumps(
+                    event.provider_message_id.payload,
+                    ensure_ascii=False,
+                    indent=1,
+                    sort_keys=True,
+                ),
+            }
+            for event in events.sudo()
+            if event.provider_message_id
+        }
 
     @api.model
     def _on_collection_stopped(self, events, reason):

@@ -5,7 +5,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, models
 from odoo.tools.misc import format_date
 
-from .collection_channel import Outcome
+from .collection_channel import Outcome, dry_run
 
 # A debt older than this is never registered with a credit bureau (consumer
 # code, art. 43, paragraphs 1 and 5).
@@ -17,9 +17,10 @@ class CollectionChannelCreditBureau(models.AbstractModel):
 
     Brazil's consumer code (art. 43, paragraph 2) requires a written notice
     before the registration: a debit notice of the invoice must have been
-    delivered at least the notice period of the debtor's state earlier, and
-    the deadline it announced must have passed. Before then the event is
-    deferred; with no debit notice it fails. A late run never skips it.
+    proven delivered (collection_notice_proof.py) at least the company's
+    notice days earlier, and the deadline it announced must have passed.
+    Before then the event is deferred; with no debit notice it fails. A late
+    run never skips it.
     """
 
     _name = "collection.channel.credit_bureau"
@@ -73,15 +74,15 @@ class CollectionChannelCreditBureau(models.AbstractModel):
 
     @api.model
     def _get_debit_notices(self, event):
-        """The debit notices of ``event``'s invoice that went out, oldest first."""
+        """The debit notices of ``event``'s invoice that went out, oldest first:
+        the events of steps that serve as debit notice."""
         return self.env["collection.ruler.event"].search(
             [
                 ("move_id", "=", event.move_id.id),
-                ("channel", "=", "letter"),
-                ("step_id.letter_type", "=", "debit_notice"),
+                ("step_id.serves_as_debit_notice", "=", True),
                 ("state", "=", "done"),
             ],
-            order="executed_at",
+            order="executed_at, id",
         )
 
     @api.model
@@ -109,17 +110,22 @@ class CollectionChannelCreditBureau(models.AbstractModel):
                     "step before this one."
                 )
             )
-        Letter = self.env["collection.channel.letter"]
-        delivered = [(Letter._get_sent_date(n), n) for n in notices]
+        proofs = [(notice._get_notice_proof(), notice) for notice in notices]
         delivered = sorted(
-            ((d, n) for d, n in delivered if d), key=lambda pair: (pair[0], pair[1].id)
+            ((proof[0], n) for proof, n in proofs if proof[0]),
+            key=lambda pair: (pair[0], pair[1].id),
         )
         if not delivered:
+            printed = self.env["collection.ruler.event"]._fall_back_to_printed_notice(
+                notices, today
+            )
+            why = (printed._get_notice_proof() if printed else proofs[-1][0])[1]
             return Outcome.deferred(
                 today + timedelta(days=1),
                 self.env._(
-                    "The debit notice has not been printed yet: the registration "
-                    "waits until it is delivered."
+                    "No proof yet that the debit notice reached the debtor "
+                    "(%(why)s): the registration waits for it.",
+                    why=why,
                 ),
             )
         sent_date, notice = delivered[0]
@@ -128,6 +134,18 @@ class CollectionChannelCreditBureau(models.AbstractModel):
         if notice.letter_deadline:
             # Never before the day after the deadline the notice announced.
             allowed = max(allowed, notice.letter_deadline + timedelta(days=1))
+        after_due = debtor._collection_get_bureau_notice_period().days_after_due
+        earliest = move._collection_get_due_date() + timedelta(days=after_due)
+        if after_due and today < earliest and allowed <= earliest:
+            return Outcome.deferred(
+                earliest,
+                self.env._(
+                    "The rule of the debtor's state allows a registration only "
+                    "%(days)s days after the due date: it waits until %(date)s.",
+                    days=after_due,
+                    date=format_date(self.env, earliest),
+                ),
+            )
         if today < allowed:
             return Outcome.deferred(
                 allowed,
@@ -144,6 +162,8 @@ class CollectionChannelCreditBureau(models.AbstractModel):
         registration = Registration.create(
             Registration._prepare_registration_values(event, sent_date)
         )
+        if not dry_run(self.env):
+            registration._attach_proof_of_notice()
         return Outcome.done(
             {"registration_id": registration.id},
             note=self.env._(

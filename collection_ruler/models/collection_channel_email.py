@@ -186,6 +186,28 @@ class CollectionChannelEmail(models.AbstractModel):
         return mails
 
     @api.model
+    def _get_evidence(self, events):
+        mails = (
+            self.env["mail.mail"]
+            .sudo()
+            .search([("mail_message_id", "in", events.message_id.ids)])
+        )
+        mail_by_message = {mail.mail_message_id: mail for mail in mails}
+        evidence = {}
+        for event in events:
+            mail = mail_by_message.get(event.message_id)
+            if mail:
+                evidence[event.id] = {
+                    "recipient": ", ".join(
+                        mail.recipient_ids.mapped("email_formatted")
+                        or [mail.email_to or ""]
+                    ),
+                    "subject": mail.subject,
+                    "content": mail.body_html,
+                }
+        return evidence
+
+    @api.model
     def _get_collector(self, events):
         """The responsible of the steps of ``events``, when they have one who
         can sign an email: a person of the company with an email address.

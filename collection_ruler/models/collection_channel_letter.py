@@ -176,12 +176,24 @@ class CollectionChannelLetter(models.AbstractModel):
         return self.env.ref(LETTER_REPORTS[letter_type])
 
     @api.model
+    def _get_event_letter_type(self, event):
+        """The letter ``event`` prints: its step's, or a debit notice printed
+        for a notice sent on another channel (collection_notice_proof.py)."""
+        return event.step_id.letter_type or "debit_notice"
+
+    @api.model
     def _get_letter_context(self, event, date=None):
         """The context of ``event``'s letter: its date and days to pay."""
         date = date or event.company_id._collection_get_today()
+        step, partner = event.step_id, event.move_id.partner_id
+        emailed = event.letter_delivery == "email" or (
+            not event.letter_delivery and step.letter_send_email and partner.email
+        )
         return {
-            "collection_deadline_days": event.step_id.deadline_days,
+            "collection_deadline_days": step.deadline_days,
             "collection_date": fields.Date.to_string(date),
+            # A letter to print reaches its reader days later, by post.
+            "collection_posted": not emailed,
         }
 
     @api.model
@@ -191,7 +203,8 @@ class CollectionChannelLetter(models.AbstractModel):
             **self._get_letter_context(event, date)
         )
         return report._get_letter_deadline(
-            event.move_id.with_context(**report.env.context), event.step_id.letter_type
+            event.move_id.with_context(**report.env.context),
+            self._get_event_letter_type(event),
         )
 
     @api.model
@@ -201,15 +214,16 @@ class CollectionChannelLetter(models.AbstractModel):
         :param date: the letter's date (default: today)
         :return: (file name, PDF content) pair
         """
-        move, step = event.move_id, event.step_id
-        report = self._get_letter_report(step.letter_type)
+        move = event.move_id
+        letter_type = self._get_event_letter_type(event)
+        report = self._get_letter_report(letter_type)
         content, _report_type = (
             self.env["ir.actions.report"]
             .with_context(**self._get_letter_context(event, date))
             ._render_qweb_pdf(report, move.ids)
         )
         return (
-            f"{self._get_letter_title(step.letter_type, move)} - {move.name}.pdf",
+            f"{self._get_letter_title(letter_type, move)} - {move.name}.pdf",
             content,
         )
 
@@ -225,19 +239,14 @@ class CollectionChannelLetter(models.AbstractModel):
         return _("Extrajudicial notice")
 
     @api.model
-    def _get_sent_date(self, event):
-        """The date ``event``'s letter reached the customer: emailed or printed.
-
-        :return: a date, or False while it waits to be printed
-        """
-        if event.letter_delivery == "email":
-            sent_at = event.executed_at
-        else:
-            sent_at = event.letter_printed_at
-        if not sent_at:
-            return False
-        tz_self = self.with_context(tz=event.company_id.partner_id.tz or "UTC")
-        return fields.Date.context_today(tz_self, sent_at)
+    def _get_evidence(self, events):
+        # A letter to print is recorded when it is printed (_print_pending).
+        emailed = events.filtered(lambda e: e.letter_delivery == "email")
+        evidence = self.env["collection.channel.email"]._get_evidence(emailed)
+        for event in emailed.filtered(lambda e: e.id in evidence):
+            letter = event.sudo().letter_attachment_id
+            evidence[event.id].update(document=letter.raw, document_name=letter.name)
+        return evidence
 
     @api.model
     def _on_collection_stopped(self, events, reason):
@@ -291,6 +300,9 @@ class CollectionChannelLetter(models.AbstractModel):
             raise UserError(self.env._("No letter is waiting to be printed."))
         events = events.sudo()
         contents = []
+        now = fields.Datetime.now()
+        Evidence = self.env["collection.evidence"].sudo()
+        evidence = []
         # The invoices of one digest share their letter: printed once.
         for attachment, group in events.grouped("letter_attachment_id").items():
             event = group.sorted(lambda e: bool(e.digest_event_id))[0]
@@ -299,7 +311,21 @@ class CollectionChannelLetter(models.AbstractModel):
             attachment.write({"name": name, "raw": content})
             group.letter_deadline = letters._get_letter_deadline(event)
             contents.append(content)
-        now = fields.Datetime.now()
+            address = event.move_id.partner_id._display_address(without_company=False)
+            evidence += [
+                Evidence._prepare_contact(
+                    member,
+                    {
+                        "recipient": " - ".join(filter(None, address.splitlines())),
+                        "subject": name,
+                        "document": content,
+                        "document_name": name,
+                    },
+                    when=now,
+                )
+                for member in group
+            ]
+        Evidence.create(evidence)
         attachment = self.env["ir.attachment"].create(
             {
                 "name": self.env._(

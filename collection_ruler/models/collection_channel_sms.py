@@ -154,6 +154,14 @@ class CollectionChannelSms(models.AbstractModel):
         return reasons
 
     @api.model
+    def _get_evidence(self, events):
+        return {
+            event.id: {"recipient": event.sms_number, "content": event.sms_id.body}
+            for event in events.sudo()
+            if event.sms_id
+        }
+
+    @api.model
     def _execute_batch(self, events, deadline=None):
         outcomes, events = self._split_unreachable(events)
         numbers = self._get_numbers(events)

@@ -48,13 +48,35 @@ class CollectionRuler(models.Model):
         "Individuals are never charged more than 2% (Brazilian consumer code, "
         "art. 52, paragraph 1).",
     )
+    interest_rule = fields.Selection(
+        selection=[
+            ("contract", "Rate Agreed by Contract"),
+            ("legal", "Legal Rate (Lei 14.905/2024)"),
+        ],
+        string="Interest",
+        required=True,
+        default="contract",
+        help="Rate Agreed by Contract: the monthly percentage below, which the "
+        "letters say was agreed; choose it only when a contract with each "
+        "customer of the ruler sets it. Legal Rate: the Civil Code's rate "
+        "(art. 406, as amended by Lei 14.905/2024), from the monthly figures "
+        "of Configuration > Legal Interest Rates, and 1% a month before 30 "
+        "August 2024.",
+    )
     interest_percent = fields.Float(
         string="Monthly Interest (%)",
         digits=(16, 4),
         default=1.0,
-        help="Charged pro rata per day late on the amount still due, a month "
-        "counting as 30 days. The amounts are shown in letters and templates "
-        "and never posted.",
+        help="The rate agreed by contract, charged pro rata per day late on the "
+        "amount still due, a month counting as 30 days. The amounts are shown "
+        "in letters and templates and never posted.",
+    )
+
+    protest_allowed = fields.Boolean(
+        string="Debts Can Be Protested",
+        help="Tick when the invoices of this ruler are backed by a title that can "
+        "be protested, a duplicata or a signed contract (Lei 9.492/1997). "
+        "Otherwise the heavy extrajudicial notice announces no protest.",
     )
 
     # === Usage === #

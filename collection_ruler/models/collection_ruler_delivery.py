@@ -7,7 +7,7 @@ Every channel's own plumbing reports, and the event records it:
 - SMS: ``sms.tracker`` relays the SMS service's status (sent to the
   operator, delivered, bounced, not delivered);
 - WhatsApp and recorded calls: the provider message's statuses;
-- letters to print: printed.
+- letters to print: printed, then posted (collection_notice_proof.py).
 
 A status never goes back: a late "sent" leaves a read message read. A
 contact that turns out not to have reached its customer (bounced, not
@@ -24,6 +24,7 @@ DELIVERY_RANK = {
     "answered": 2,
     "printed": 2,
     "read": 3,
+    "posted": 3,
 }
 NOT_DELIVERED = ("bounced", "failed")
 # sms.tracker's notification statuses, as delivery statuses.
@@ -48,13 +49,14 @@ class CollectionRulerEvent(models.Model):
             ("read", "Read"),
             ("answered", "Answered"),
             ("printed", "Printed"),
+            ("posted", "Posted"),
             ("bounced", "Bounced"),
             ("failed", "Not Delivered"),
         ],
         string="Delivery",
         readonly=True,
         help="What the channel reported: sent, delivered, read, a call "
-        "answered, a letter printed; or bounced and not delivered.",
+        "answered, a letter printed or posted; or bounced and not delivered.",
     )
     delivery_date = fields.Datetime(
         string="Delivery Status On",
@@ -62,7 +64,7 @@ class CollectionRulerEvent(models.Model):
         help="When the channel reported the delivery status.",
     )
 
-    def _set_delivery(self, state, when=None, reason=None):
+    def _set_delivery(self, state, when=None, reason=None, detail=None):
         """Record a delivery status, in any order, never going back.
 
         A status that says the contact did not reach its customer fails the
@@ -70,6 +72,8 @@ class CollectionRulerEvent(models.Model):
 
         :param str state: a ``delivery_state`` value
         :param datetime when: when the channel says it happened (default now)
+        :param str detail: what the evidence's receipt says besides the status
+            (default ``reason``)
         """
         when = when or fields.Datetime.now()
         rank = DELIVERY_RANK.get(state, -1)
@@ -86,6 +90,9 @@ class CollectionRulerEvent(models.Model):
         if not events:
             return events
         events.sudo().write({"delivery_state": state, "delivery_date": when})
+        self.env["collection.evidence"]._record_receipts(
+            events, state, when, detail or reason
+        )
         if state in NOT_DELIVERED and reason:
             events._fail_after_run({event.id: reason for event in events})
         return events

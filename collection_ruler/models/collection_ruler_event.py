@@ -203,6 +203,7 @@ class CollectionRulerEvent(models.Model):
         fell_back = self.browse(list(unreachable))._fall_back(unreachable)
         for event in fell_back:
             outcomes[event.id].kind = "fell_back"
+        done = self.browse()
         for event in events:
             outcome = outcomes[event.id]
             step = event.step_id
@@ -216,6 +217,7 @@ class CollectionRulerEvent(models.Model):
                         "failure_reason": False,
                     }
                 )
+                done |= event
                 if outcome.note:
                     notes[event.move_id].append(outcome.note)
             elif outcome.kind == "deferred":
@@ -276,6 +278,7 @@ class CollectionRulerEvent(models.Model):
                     )
                 )
             counts[event.channel][outcome.kind] += 1
+        self.env["collection.evidence"]._record_contacts(done)
         self._log_notes(notes)
 
     @api.model

@@ -38,18 +38,37 @@ class ReportCollectionLetter(models.AbstractModel):
     def _get_letter_deadline(self, move, letter_type):
         """The date a letter of ``move`` gives the debtor to pay by.
 
-        A debit notice never gives less than the credit-bureau notice period
-        of the debtor's state.
+        A debit notice never gives less than the credit-bureau notice days,
+        nor announces a registration before the state's days after default.
+        A posted letter (context ``collection_posted``) gives its days from
+        when the post delivers it, the company's posting days later. The
+        deadline moves to the next business day of the company.
 
         :param move: the account.move the letter is about
         :param letter_type: a key of the step's ``letter_type`` selection
         :return: a date
         """
         days = self.env.context.get("collection_deadline_days") or 10
+        today = move._collection_get_today()
+        company = move.company_id
         if letter_type == "debit_notice":
             debtor = move.commercial_partner_id
-            days = max(days, debtor._collection_get_bureau_notice_days(move.company_id))
-        return move._collection_get_today() + timedelta(days=days)
+            days = max(days, debtor._collection_get_bureau_notice_days(company))
+        deadline = today + timedelta(days=days)
+        if letter_type == "debit_notice":
+            after_due = debtor._collection_get_bureau_notice_period().days_after_due
+            if after_due:
+                # The registration may be requested the day after the deadline.
+                earliest = move._collection_get_due_date() + timedelta(days=after_due)
+                deadline = max(deadline, earliest - timedelta(days=1))
+        if self.env.context.get("collection_posted"):
+            # A posted letter leaves its reader the days the post takes.
+            arrival = company._collection_add_business_days(
+                today, company.collection_letter_post_days
+            )
+            deadline = max(deadline, arrival + timedelta(days=days))
+        # Never a Saturday, a Sunday or a holiday of the company.
+        return company._collection_next_business_day(deadline)
 
     @api.model
     def _get_overdue_invoices(self, move, date):
@@ -146,10 +165,15 @@ class ReportCollectionLetter(models.AbstractModel):
             "date": date,
             "deadline": deadline,
             "after_deadline": deadline + timedelta(days=1),
-            "lawsuit_date": deadline + timedelta(days=LAWSUIT_DELAY_DAYS),
+            "lawsuit_date": move.company_id._collection_next_business_day(
+                deadline + timedelta(days=LAWSUIT_DELAY_DAYS)
+            ),
             "max_days_late": max((row["days_late"] for row in rows), default=0),
             "fine_percent": ruler._get_fine_percent(debtor) if ruler else 0.0,
             "interest_percent": ruler.interest_percent if ruler else 0.0,
+            "interest_rule": ruler.interest_rule if ruler else "contract",
+            "protest": bool(ruler.protest_allowed),
+            "bureau_with": self._get_bureau_phrase(move, ruler),
             "individual": debtor._collection_is_individual(),
             "tax_id_label": {"cpf": "CPF", "cnpj": "CNPJ"}.get(
                 debtor._collection_get_tax_id_kind(), "CPF/CNPJ"
@@ -176,6 +200,25 @@ class ReportCollectionLetter(models.AbstractModel):
                 if row["invoice"].collection_boleto_line
             ],
         }
+
+    @api.model
+    def _get_bureau_phrase(self, move, ruler):
+        """With which bureau the ruler registers the debtor, in the letter's
+        language: the bureau of its credit-bureau step, named when it has one.
+
+        :return: a translated phrase ("with the credit protection bureau ...")
+        """
+        letter = self.with_context(lang=move.partner_id.lang or self.env.lang)
+        steps = ruler.step_ids.filtered(
+            lambda s: s.active and s.channel == "credit_bureau" and s.bureau
+        )
+        bureau = steps[:1].bureau
+        if not bureau or bureau == "other":
+            return letter.env._("with a credit protection bureau")
+        labels = dict(steps._fields["bureau"]._description_selection(letter.env))
+        return letter.env._(
+            "with the credit protection bureau %(bureau)s", bureau=labels[bureau]
+        )
 
     @api.model
     def _get_short_pay_urls(self, rows):

@@ -25,6 +25,25 @@ class ResCompany(models.Model):
         "not a statute: the consumer code (art. 43, paragraph 2) asks for a "
         "written notice before a registration and sets no deadline.",
     )
+    collection_letter_post_days = fields.Integer(
+        string="Days for a Posted Letter",
+        default=10,
+        help="Business days a printed letter takes to reach its reader by post. "
+        "A posted letter's deadline counts its days from then.",
+    )
+    collection_notice_accept_queued = fields.Boolean(
+        string="Count Queued Emails as Delivered Notices",
+        help="Off by default. STJ (Tema 1.315, 5 March 2026) accepts an "
+        "electronic notice only when both its sending and its delivery are "
+        "proven. An email that only left Odoo's queue proves neither: a "
+        "registration based on it risks being held undue, with moral damages.",
+    )
+    collection_notice_proof_days = fields.Integer(
+        string="Days to Prove a Notice",
+        default=5,
+        help="A debit notice with no proof of delivery this many days after it "
+        "went out is printed, to be posted: the registration waits for it.",
+    )
 
     collection_email_from = fields.Char(
         compute="_compute_collection_email_from",
@@ -70,21 +89,30 @@ class ResCompany(models.Model):
         self.ensure_one()
         return self.partner_id.lang or self.env.lang
 
+    def _collection_next_business_day(self, date):
+        """``date`` itself when it is a business day, else the next one."""
+        self.ensure_one()
+        return self._collection_add_business_days(date - timedelta(days=1), 1)
+
     def _collection_add_business_days(self, date, days):
         """``date`` plus ``days`` business days: Saturdays, Sundays and the
         holidays of the contact hours (the company's working calendar, and
         Brazil's national holidays for a company in Brazil) do not count.
 
         :param date: a date
-        :param int days: business days to add
+        :param int days: business days to add; negative goes back
         :return: a date
         """
         self.ensure_one()
+        step = timedelta(days=1 if days >= 0 else -1)
+        span = timedelta(days=3 * abs(days) + 14)
+        start, end = (date, date + span) if days >= 0 else (date - span, date)
         holidays = self.env["collection.contact.window"]._get_holidays(
-            self, date, date + timedelta(days=3 * days + 14)
+            self, start, end
         )[self.id]
+        days = abs(days)
         while days > 0:
-            date += timedelta(days=1)
+            date += step
             if date.weekday() < 5 and date not in holidays:
                 days -= 1
         return date
@@ -94,4 +122,18 @@ class ResCompany(models.Model):
         if any(company.collection_bureau_notice_days < 1 for company in self):
             raise ValidationError(
                 self.env._("The credit bureau notice lasts at least one day.")
+            )
+
+    @api.constrains("collection_letter_post_days")
+    def _check_collection_letter_post_days(self):
+        if any(company.collection_letter_post_days < 0 for company in self):
+            raise ValidationError(
+                self.env._("A posted letter cannot arrive before it is posted.")
+            )
+
+    @api.constrains("collection_notice_proof_days")
+    def _check_collection_notice_proof_days(self):
+        if any(company.collection_notice_proof_days < 1 for company in self):
+            raise ValidationError(
+                self.env._("A debit notice is given at least one day to be proven.")
             )

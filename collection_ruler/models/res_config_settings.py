@@ -12,6 +12,15 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.collection_bureau_notice_days",
         readonly=False,
     )
+    collection_letter_post_days = fields.Integer(
+        related="company_id.collection_letter_post_days", readonly=False
+    )
+    collection_notice_accept_queued = fields.Boolean(
+        related="company_id.collection_notice_accept_queued", readonly=False
+    )
+    collection_notice_proof_days = fields.Integer(
+        related="company_id.collection_notice_proof_days", readonly=False
+    )
     collection_open_invoice_count = fields.Integer(
         compute="_compute_collection_open_invoice_count",
     )

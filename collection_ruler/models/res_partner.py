@@ -97,21 +97,24 @@ class ResPartner(models.Model):
         traits = self.env["collection.ruler.catchup"]._get_step_traits(steps)
         return steps.filtered(lambda step: traits[step]["legal_weight"])
 
+    def _collection_get_bureau_notice_period(self):
+        """The waiting periods of the debtor's state in force, if any.
+
+        :return: collection.bureau.notice.period record, possibly empty
+        """
+        self.ensure_one()
+        state = self.commercial_partner_id.state_id
+        Period = self.env["collection.bureau.notice.period"].sudo()
+        if not state:
+            return Period
+        return Period.search([("state_id", "=", state.id)], limit=1)
+
     def _collection_get_bureau_notice_days(self, company):
         """Days between the debit notice and a credit-bureau registration.
 
         :param company: the creditor (res.company)
-        :return: int, the period of the debtor's state, else the company's
+        :return: int, the longer of the company's bureau contract and the
+            period of the debtor's state
         """
-        self.ensure_one()
-        state = self.commercial_partner_id.state_id
-        period = (
-            self.env["collection.bureau.notice.period"]
-            .sudo()
-            .search([("state_id", "=", state.id)], limit=1)
-            if state
-            else False
-        )
-        if period:
-            return period.days
-        return company.collection_bureau_notice_days
+        period = self._collection_get_bureau_notice_period()
+        return max(company.collection_bureau_notice_days, period.days or 0)

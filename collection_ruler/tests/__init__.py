@@ -30,3 +30,6 @@ from . import test_portal_promise
 from . import test_digest
 from . import test_preview
 from . import test_migration
+from . import test_notice_proof
+from . import test_bureau_removal
+from . import test_legal_rate

@@ -1,6 +1,6 @@
 import csv
 import io
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
@@ -15,8 +15,7 @@ from .common import day
 from .test_letters import CollectionLetterCommon
 
 
-@tagged("post_install", "-at_install")
-class TestCreditBureau(CollectionLetterCommon):
+class CreditBureauCommon(CollectionLetterCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -38,13 +37,21 @@ class TestCreditBureau(CollectionLetterCommon):
             company_ids=[Command.set(cls.company.ids)],
         )
 
-    def _run_at(self, when):
+    def _run_at(self, when, send_mails=True):
+        """Run at ``when``; the mail queue then sends what the run queued: an
+        emailed notice is proven once the mail server accepts it."""
         with (
             freeze_time(when),
             self.mock_mail_gateway(),
         ):
-            return self._run(when)
+            counters = self._run(when)
+            if send_mails:
+                self.env["mail.mail"].sudo().search([("state", "=", "outgoing")]).send()
+            return counters
 
+
+@tagged("post_install", "-at_install")
+class TestCreditBureau(CreditBureauCommon):
     def test_walk_the_standard_ruler(self):
         """Each step of the shipped ruler on its own day, nothing in between."""
         move = self._create_invoice()
@@ -121,6 +128,12 @@ class TestCreditBureau(CollectionLetterCommon):
 
         def deliver_the_notices(moves):
             self.assertEqual(self._run(day(5))["done"], 4)
+            # The mail server accepts them: the notices are proven.
+            with freeze_time(day(5)):
+                mails = (
+                    self.env["mail.mail"].sudo().search([("state", "=", "outgoing")])
+                )
+                mails.send()
 
         with self.mock_mail_gateway():
             self._crash_between_invoices(
@@ -182,8 +195,13 @@ class TestCreditBureau(CollectionLetterCommon):
         self.assertEqual(events[self.step_call].state, "skipped")
         bureau = events[self.step_bureau]
         self.assertEqual(counters["deferred"], 1)
-        # The state's 20 days from the notice, delivered on D+35, and the
-        # notice gave until D+55 to pay: the registration waits until D+56.
+        # The notice was only queued when the registration's turn came in
+        # the same run: no proof of delivery yet, so it waits a day.
+        self.assertEqual(bureau.scheduled_date, day(36).date())
+        self.assertIn("No proof yet", bureau.failure_reason)
+        self._run_at(day(36))
+        # The state's 20 days from the notice, accepted by the mail server on
+        # D+35, and the notice gave until D+55 to pay: it waits until D+56.
         self.assertEqual(events[self.step_debit].letter_deadline, day(55).date())
         self.assertRecordValues(
             bureau,
@@ -215,24 +233,6 @@ class TestCreditBureau(CollectionLetterCommon):
         self.assertIn("No debit notice was sent", event.failure_reason)
         self.assertFalse(self.Registration.search([("move_id", "=", move.id)]))
 
-    def test_letter_waiting_to_be_printed_holds_the_registration(self):
-        self.customer.email = False
-        move = self._create_invoice()
-        with mute_logger("odoo.addons.base.models.ir_actions_report"):
-            self._run_at(day(5))
-            self._run_at(day(35))
-        bureau = self._events(move)[self.step_bureau]
-        self.assertEqual(bureau.state, "scheduled")
-        self.assertEqual(bureau.scheduled_date, day(36).date())
-        self.assertIn("not been printed", bureau.failure_reason)
-        # Printed on D+36: the 10 days of RJ run from then.
-        notice = self._events(move)[self.step_debit]
-        notice.letter_printed_at = day(36)
-        self._run_at(day(36))
-        self.assertEqual(bureau.scheduled_date, day(46).date())
-        self._run_at(day(46))
-        self.assertEqual(bureau.state, "done")
-
     def test_debtor_without_cpf_cnpj_fails(self):
         self.customer.vat = False
         move = self._create_invoice()
@@ -241,84 +241,6 @@ class TestCreditBureau(CollectionLetterCommon):
         event = self._events(move)[self.step_bureau]
         self.assertEqual(event.state, "failed")
         self.assertIn("has no valid CPF/CNPJ", event.failure_reason)
-
-    def test_payment_requests_removal_within_5_business_days(self):
-        move = self._create_invoice()
-        self._run_at(day(5))
-        self._run_at(day(35))
-        registration = self._events(move)[self.step_bureau].registration_id
-        registration.with_user(self.manager).action_mark_registered()
-        self.assertEqual(registration.state, "registered")
-        # Paid on Friday 24 April 2026, by an invoicing user.
-        with freeze_time(date(2026, 4, 24)):
-            self.env["account.payment.register"].with_user(
-                self.salesperson
-            ).with_context(active_model="account.move", active_ids=move.ids).create(
-                {"amount": 1000.0, "payment_date": date(2026, 4, 24)}
-            )._create_payments()
-        self.assertIn(move.payment_state, ("paid", "in_payment"))
-        self.assertRecordValues(
-            registration,
-            [
-                {
-                    "state": "removal_requested",
-                    "removal_requested_date": date(2026, 4, 24),
-                    # Five business days; 1 May is a national holiday.
-                    "removal_deadline": date(2026, 5, 4),
-                }
-            ],
-        )
-        activity = registration.activity_ids
-        self.assertEqual(len(activity), 1)
-        self.assertEqual(activity.date_deadline, date(2026, 5, 4))
-        self.assertTrue(
-            activity.user_id.has_group("collection_ruler.group_collection_manager"),
-            "a collection manager, who can see the registration",
-        )
-        # The rest of the ruler stops too.
-        self.assertEqual(
-            self._events(move)[
-                self.env.ref("collection_ruler.collection_ruler_step_nej_heavy")
-            ].state,
-            "cancelled",
-        )
-        registration.with_user(self.manager).action_mark_removed()
-        self.assertEqual(registration.state, "removed")
-        self.assertFalse(registration.activity_ids)
-
-    def test_cron_catches_debts_ended_without_a_payment(self):
-        """A credit note reverses the invoice without any hook: the cron sees it."""
-        move = self._create_invoice()
-        self._run_at(day(5))
-        self._run_at(day(35))
-        registration = self._events(move)[self.step_bureau].registration_id
-        with freeze_time(day(35)):
-            registration.with_user(self.manager).action_export_csv()
-        self.assertEqual(registration.exported_date, day(35).date())
-        self.env.cr.execute(
-            "UPDATE account_move SET payment_state = 'reversed' WHERE id = %s",
-            [move.id],
-        )
-        move.invalidate_recordset(["payment_state"])
-        self.assertEqual(registration.state, "to_register")
-        with self.mock_mail_gateway():
-            self._run(day(40))
-        self.assertEqual(registration.state, "removal_requested")
-        self.assertTrue(
-            registration.message_ids.filtered(
-                lambda m: "The invoice was reversed." in m.body
-            )
-        )
-
-    def test_never_exported_registration_is_cancelled(self):
-        move = self._create_invoice()
-        self._run_at(day(5))
-        self._run_at(day(35))
-        registration = self._events(move)[self.step_bureau].registration_id
-        with freeze_time(day(36)):
-            move.with_user(self.manager).collection_excluded = True
-        self.assertEqual(registration.state, "cancelled")
-        self.assertFalse(registration.activity_ids, "nothing to ask the bureau")
 
     def test_late_debit_notice_goes_out_alone(self):
         """A run late enough for a notice letter sends the debit notice only."""
@@ -340,9 +262,12 @@ class TestCreditBureau(CollectionLetterCommon):
         self.assertEqual(events[self.step_debit].state, "done")
         self.assertEqual(events[heavy].state, "skipped")
         self.assertEqual(events[self.step_bureau].state, "scheduled")
-        # RJ: 10 days from the notice, and after the notice's deadline.
-        self.assertEqual(events[self.step_bureau].scheduled_date, day(72).date())
         self.assertEqual((counters["done"], counters["deferred"]), (1, 1))
+        # No proof of the notice yet during that run; the next day, 10 days
+        # from the mail server's acceptance, and after the notice's deadline.
+        self.assertEqual(events[self.step_bureau].scheduled_date, day(62).date())
+        self._run_at(day(62))
+        self.assertEqual(events[self.step_bureau].scheduled_date, day(72).date())
 
     def test_old_debt_refused_through_a_run(self):
         move = self._create_invoice()
@@ -473,3 +398,51 @@ class TestCreditBureau(CollectionLetterCommon):
             "registration_id",
             event.with_user(self.salesperson).fields_get(attributes=["type"]),
         )
+
+    def test_parana_rule_ships_archived_and_applies_once_turned_on(self):
+        """PR Lei 22.130/2024, art. 183: 30 days after the default, a notice
+        at least 5 days before."""
+        parana = self.env.ref("collection_ruler.collection_bureau_notice_period_pr")
+        self.assertRecordValues(
+            parana, [{"active": False, "days": 5, "days_after_due": 30}]
+        )
+        self.assertIn("may be held unconstitutional", parana.note)
+        self.customer.state_id = self.env.ref("base.state_br_pr")
+        self.assertFalse(self.customer._collection_get_bureau_notice_period())
+        parana.active = True
+        self.assertEqual(self.customer._collection_get_bureau_notice_period(), parana)
+        # The company's 10 days are longer than Paraná's 5: they apply.
+        self.assertEqual(
+            self.customer._collection_get_bureau_notice_days(self.company), 10
+        )
+        ruler = self.env["collection.ruler"].create(
+            {
+                "name": "Early notice, early bureau",
+                "step_ids": [
+                    Command.create(
+                        {"name": "Notice", "offset_days": 1, "channel": "letter"}
+                    ),
+                    Command.create(
+                        {
+                            "name": "Bureau",
+                            "offset_days": 15,
+                            "channel": "credit_bureau",
+                        }
+                    ),
+                ],
+            }
+        )
+        notice_step, bureau_step = ruler.step_ids.sorted("offset_days")
+        move = self._create_invoice(collection_ruler_id=ruler.id)
+        self._run_at(day(1))
+        notice = self._events(move)[notice_step]
+        # The notice announces no registration before D+30.
+        self.assertEqual(notice.letter_deadline, day(29).date())
+        self._run_at(day(15))
+        bureau = self._events(move)[bureau_step]
+        self.assertEqual(bureau.scheduled_date, day(30).date())
+        self.assertIn("30 days after the due date", bureau.failure_reason)
+        self._run_at(day(29))
+        self.assertEqual(bureau.state, "scheduled")
+        self._run_at(day(30))
+        self.assertEqual(bureau.state, "done")

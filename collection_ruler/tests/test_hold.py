@@ -1,5 +1,7 @@
 """The payment hold: no dunning while the customer's money waits to be reconciled."""
 
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -192,6 +194,9 @@ class TestPaymentHoldLetters(CollectionLetterCommon):
             mute_logger("odoo.addons.base.models.ir_actions_report"),
         ):
             self._run(day(5))
+            # The mail server accepts the debit notice: it is proven.
+            with freeze_time(day(5)):
+                self.env["mail.mail"].sudo().search([("state", "=", "outgoing")]).send()
             self._run(day(35))
         registration = self._events(move)[step_bureau].registration_id
         self.assertEqual(registration.state, "to_register")

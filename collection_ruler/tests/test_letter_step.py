@@ -198,8 +198,10 @@ class TestLetterStep(CollectionLetterCommon):
         self.assertEqual(action["type"], "ir.actions.act_url")
         self.assertEqual(selected.letter_printed_at, day(9))
         self.assertTrue(self._events(other)[self.step_debit].letter_to_print)
-        # Reprinted on the day it is mailed: the deadline runs from then.
-        self.assertEqual(selected.letter_deadline, day(19).date())
+        # Reprinted on the day it is mailed: the deadline runs from then, and
+        # from its arrival ten business days later (Thursday 19 March to
+        # Thursday 2 April), ten days on: Sunday 12 April, so Monday 13.
+        self.assertEqual(selected.letter_deadline, day(34).date())
 
     def test_letter_needs_the_creditor_identification(self):
         self.company.vat = False

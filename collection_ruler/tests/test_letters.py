@@ -129,6 +129,7 @@ class TestLetterContent(CollectionLetterCommon):
                 self.assertIn("Sincerely", closing.text_content())
 
     def test_each_tone_has_its_own_wording_and_dates(self):
+        self.ruler.protest_allowed = True
         texts = {
             letter_type: self._render_letter(
                 letter_type, self.second, self.letter_date
@@ -145,7 +146,12 @@ class TestLetterContent(CollectionLetterCommon):
             debit,
         )
         self.assertNotIn("we inform you in writing", debit)
-        self.assertNotIn("Serasa", debit, "the step registers with one bureau")
+        # The bureau the ruler's step registers with, named.
+        self.assertIn(
+            "registration of your CPF with the credit protection bureau Serasa "
+            "Experian.",
+            debit,
+        )
         self.assertIn("by 04/09/2026", debit)
         self.assertIn("from 04/10/2026, request the registration", debit)
         # Light: courteous, offers a plan.
@@ -165,7 +171,8 @@ class TestLetterContent(CollectionLetterCommon):
         self.assertIn("Extrajudicial Notification", heavy)
         self.assertIn("article 397", heavy)
         self.assertIn("from 04/10/2026: protest of the debt", heavy)
-        self.assertIn("from 05/09/2026: a collection lawsuit", heavy)
+        # 30 days after the deadline is Saturday 9 May: the next business day.
+        self.assertIn("from 05/11/2026: a collection lawsuit", heavy)
         self.assertIn("dispute the debt at any time", heavy, "no deadline to dispute")
         self.assertNotIn("in writing by", heavy)
         self.assertIn("letter of consent needed to cancel any protest", heavy)
@@ -183,6 +190,31 @@ class TestLetterContent(CollectionLetterCommon):
                     self.assertIn(opening, other_text)
                 else:
                     self.assertNotIn(opening, other_text)
+
+    def test_protest_only_when_the_ruler_allows_it(self):
+        """A plain invoice may not be protestable: the heavy letter announces
+        a protest, and its carta de anuência, only when the ruler says so."""
+        _html, heavy = self._render_letter("nej_heavy", self.second, self.letter_date)
+        self.assertNotIn("protest", heavy)
+        self.assertIn("any registration is removed within five business days.", heavy)
+        self.ruler.protest_allowed = True
+        _html, heavy = self._render_letter("nej_heavy", self.second, self.letter_date)
+        self.assertIn("protest of the debt at the competent notary", heavy)
+        self.assertIn("letter of consent needed to cancel any protest", heavy)
+
+    def test_deadlines_fall_on_business_days(self):
+        """Dated Thursday 26 March 2026, ten days end on Sunday 5 April: the
+        deadline is Monday 6 April. Printed and posted, the letter gives its
+        ten days from its arrival, ten business days later."""
+        letter_date = DUE_DATE + timedelta(days=16)
+        _html, light = self._render_letter("nej_light", self.second, letter_date)
+        self.assertIn("payment plan, by 04/06/2026", light)
+        _html, light = self._render_letter(
+            "nej_light", self.second, letter_date, collection_posted=True
+        )
+        # Ten business days to arrive: Friday 10 April (Good Friday, 3 April,
+        # is a national holiday); ten days on, Monday 20 April.
+        self.assertIn("payment plan, by 04/20/2026", light)
 
     def test_earlier_reminders_and_letters_only_when_sent(self):
         """A letter says that reminders or letters went before only when they
@@ -216,11 +248,13 @@ class TestLetterContent(CollectionLetterCommon):
         _html, text = self._render_letter(
             "debit_notice", self.second, self.letter_date, collection_deadline_days=5
         )
-        self.assertIn("by 04/19/2026", text)
+        # Twenty days end on Sunday 19 April: the next business day.
+        self.assertIn("by 04/20/2026", text)
         _html, light = self._render_letter(
             "nej_light", self.second, self.letter_date, collection_deadline_days=5
         )
-        self.assertIn("payment plan, by 04/04/2026", light)
+        # Five days end on Saturday 4 April: Monday 6 April.
+        self.assertIn("payment plan, by 04/06/2026", light)
 
     def test_boleto_line_printed(self):
         line = "34191.79001 01043.510047 91020.150008 1 96610000100000"
@@ -286,6 +320,7 @@ class TestLetterTranslation(CollectionLetterCommon):
 
     def test_letters_in_customer_language(self):
         self.env.ref("base.br").with_context(lang="pt_BR").name = "Brasil"
+        self.ruler.protest_allowed = True
         move = self._create_invoice()
         date = DUE_DATE + timedelta(days=20)
         expected = {
@@ -295,7 +330,10 @@ class TestLetterTranslation(CollectionLetterCommon):
                 "enviará a comunicação prevista no art. 43, § 2º, do CDC.",
             ),
             "nej_light": ("Um lembrete cordial", "negociarmos um acordo"),
-            "nej_moderate": ("Segunda notificação", "cadastros de proteção ao crédito"),
+            "nej_moderate": (
+                "Segunda notificação",
+                "no órgão de proteção ao crédito Serasa Experian",
+            ),
             "nej_heavy": (
                 "Notificação Extrajudicial",
                 "artigo 397",

@@ -1,2 +1,3 @@
 from . import collection_ruler_apply
 from . import collection_ruler_preview
+from . import collection_letter_post

@@ -1,0 +1,87 @@
+"""The legal interest rate (Civil Code art. 406, as amended by Lei
+14.905/2024): 1% a month before 30 August 2024, then each month's figure."""
+
+from datetime import date
+
+from odoo.exceptions import ValidationError
+from odoo.tests import tagged
+
+from .test_letters import CollectionLetterCommon
+
+
+@tagged("post_install", "-at_install")
+class TestLegalRate(CollectionLetterCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Rate = cls.env["collection.legal.rate"]
+        # Figures of the test, not the Central Bank's: October is left out.
+        Rate.create(
+            [
+                {"month": date(2024, 8, 1), "rate": 0.30},
+                {"month": date(2024, 9, 15), "rate": 0.40},
+                {"month": date(2024, 11, 1), "rate": 0.50},
+            ]
+        )
+        cls.ruler.write({"interest_rule": "legal", "fine_percent": 2.0})
+        cls.move = cls._create_invoice(due=date(2024, 8, 15), amount=1000.0)
+
+    def test_interest_across_30_august_2024_by_hand(self):
+        interest, missing = self.env["collection.legal.rate"]._get_interest(
+            1000.0, date(2024, 8, 15), date(2024, 11, 10)
+        )
+        expected = (
+            1000 * 0.01 / 30 * 14  # 16 to 29 August: the former 1% a month
+            + 1000 * 0.0030 / 30 * 2  # 30 and 31 August: August's figure
+            + 1000 * 0.0040 / 30 * 30  # September
+            + 1000 * 0.0040 / 30 * 31  # October: none, September's applies
+            + 1000 * 0.0050 / 30 * 10  # 1 to 10 November
+        )
+        self.assertAlmostEqual(interest, expected, places=6)
+        self.assertAlmostEqual(interest, 14.666667, places=5)
+        self.assertEqual(missing, [date(2024, 10, 1)])
+        # Wholly before the law: 1% a month, as before.
+        before, missing = self.env["collection.legal.rate"]._get_interest(
+            1000.0, date(2024, 6, 30), date(2024, 7, 30)
+        )
+        self.assertAlmostEqual(before, 10.0, places=6)
+        self.assertFalse(missing)
+
+    def test_charges_and_letter_use_the_legal_rate(self):
+        self.assertEqual(self.move.collection_ruler_id, self.ruler)
+        charges = self.move._collection_get_charges(date(2024, 11, 10))
+        self.assertEqual(
+            (charges["fine"], charges["interest"], charges["total"]),
+            (20.0, 14.67, 1034.67),
+        )
+        self.assertEqual(charges["interest_rule"], "legal")
+        _html, text = self._render_letter("nej_light", self.move, date(2024, 11, 10))
+        self.assertIn("interest at the legal rate of each month", text)
+        self.assertIn("at the legal rate, as provided for by articles 389, 395", text)
+        self.assertNotIn("as agreed", text)
+        self._load_pt_br()
+        self.customer.lang = "pt_BR"
+        _html, text = self._render_letter("nej_light", self.move, date(2024, 11, 10))
+        self.assertIn("taxa legal", text)
+        self.assertNotIn("conforme pactuado", text)
+
+    def test_a_contract_rate_is_stated_as_agreed(self):
+        self.ruler.interest_rule = "contract"
+        charges = self.move._collection_get_charges(date(2024, 11, 10))
+        # 1% a month agreed, over 87 days late.
+        self.assertEqual(charges["interest"], round(1000 * 0.01 / 30 * 87, 2))
+        _html, text = self._render_letter("nej_light", self.move, date(2024, 11, 10))
+        self.assertIn("as agreed", text)
+        self.assertIn("interest of 1.00% per month", text)
+
+    def test_a_rate_is_monthly_and_never_negative(self):
+        Rate = self.env["collection.legal.rate"]
+        self.assertEqual(
+            Rate.search([("rate", "=", 0.40)]).month,
+            date(2024, 9, 1),
+            "any day of the month, the first is kept",
+        )
+        with self.assertRaisesRegex(ValidationError, "floored at zero"):
+            Rate.create({"month": date(2025, 1, 1), "rate": -0.1})
+        with self.assertRaisesRegex(ValidationError, "starts in August 2024"):
+            Rate.create({"month": date(2024, 5, 1), "rate": 0.5})
