@@ -47,3 +47,4 @@ from . import res_config_settings
 from . import res_partner
 from . import res_partner_whatsapp
 from . import report_collection_letter
+from . import collection_forbidden_expression
