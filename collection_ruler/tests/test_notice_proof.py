@@ -22,6 +22,16 @@ class TestNoticeProof(CreditBureauCommon):
     def _bureau(self, move):
         return self._events(move)[self.step_bureau]
 
+    def _print_letters(self, when):
+        """Print every letter waiting to be printed, as PDFs, at ``when``."""
+        with (
+            freeze_time(when),
+            mute_logger("odoo.addons.base.models.ir_actions_report"),
+        ):
+            self.Event.with_context(
+                force_report_rendering=True
+            ).action_print_pending_letters()
+
     def test_queued_email_refused_then_allowed_on_its_receipt(self):
         self.company.collection_notice_proof_days = 60  # no printed fallback here
         move = self._create_invoice()
@@ -59,13 +69,7 @@ class TestNoticeProof(CreditBureauCommon):
         self.assertIn("not been printed", bureau.failure_reason)
         # Printed on D+36: not proof of notice yet.
         notice = self._events(move)[self.step_debit]
-        with (
-            freeze_time(day(36)),
-            mute_logger("odoo.addons.base.models.ir_actions_report"),
-        ):
-            self.Event.with_context(
-                force_report_rendering=True
-            ).action_print_pending_letters()
+        self._print_letters(day(36))
         self._run_at(day(36))
         self.assertEqual(bureau.scheduled_date, day(37).date())
         self.assertIn("printed but not marked as posted", bureau.failure_reason)
@@ -119,13 +123,8 @@ class TestNoticeProof(CreditBureauCommon):
             "no proof that the debit notice", " ".join(move.message_ids.mapped("body"))
         )
         self.assertIn(notice, self.Event.search([("letter_to_print", "=", True)]))
-        with (
-            freeze_time(day(36)),
-            mute_logger("odoo.addons.base.models.ir_actions_report"),
-        ):
-            self.Event.with_context(
-                force_report_rendering=True
-            ).action_print_pending_letters()
+        self._print_letters(day(36))
+        with freeze_time(day(36)):
             self.Event.browse(notice.ids)._mark_posted(day(36).date())
         self._run_at(day(37))
         # After the deadline of the reprinted letter, which gives its ten
@@ -157,13 +156,8 @@ class TestNoticeProof(CreditBureauCommon):
         notice = self._notice(move)
         with self.assertRaisesRegex(UserError, "Only printed letters"):
             notice._mark_posted(day(5).date())
-        with (
-            freeze_time(day(6)),
-            mute_logger("odoo.addons.base.models.ir_actions_report"),
-        ):
-            self.Event.with_context(
-                force_report_rendering=True
-            ).action_print_pending_letters()
+        self._print_letters(day(6))
+        with freeze_time(day(6)):
             with self.assertRaisesRegex(UserError, "not in the future"):
                 notice._mark_posted(day(7).date())
             with self.assertRaisesRegex(UserError, "not in the future"):

@@ -268,3 +268,43 @@ class TestWhatsAppStep(CollectionRulerCommon):
         self.assertEqual(event.state, "failed")
         self.assertEqual(event.failure_reason, error["message"])
         self.assertIn("failed: (#132001)", move.message_ids[0].body)
+
+    def test_a_whatsapp_delivered_proves_the_debit_notice(self):
+        """A WhatsApp step serving as debit notice: the registration waits for
+        Meta's "delivered", then counts the notice days from it."""
+        self._sync()
+        ruler = self._step()
+        ruler.step_ids.serves_as_debit_notice = True
+        bureau_step = self.env["collection.ruler.step"].create(
+            {
+                "ruler_id": ruler.id,
+                "name": "Bureau",
+                "offset_days": 30,
+                "channel": "credit_bureau",
+            }
+        )
+        self.customer.write(
+            {"vat": "529.982.247-25", "state_id": self.env.ref("base.state_br_rj").id}
+        )
+        self.company.collection_notice_proof_days = 60  # no printed fallback
+        move = self._create_invoice(collection_ruler_id=ruler.id)
+        self._run(day(7))
+        self.server.script((200, {"messages": [{"id": WAMID}]}))
+        self.env["collection.provider.message"]._send_queue()
+        notice = move.collection_event_ids.filtered(lambda e: e.channel == "whatsapp")
+        bureau = move.collection_event_ids - notice
+        # Sent is not delivered.
+        self._run(day(30))
+        self.assertEqual(bureau.state, "scheduled")
+        self.assertIn("no delivery receipt came back yet", bureau.failure_reason)
+        # As the webhook does, in sudo: delivered on D+8.
+        notice.provider_message_id.sudo()._apply_status("delivered", day(8))
+        receipts = notice.evidence_ids.filtered(lambda r: r.kind == "receipt")
+        self.assertEqual(receipts.mapped("receipt_state"), ["sent", "delivered"])
+        contact = receipts.contact_id
+        self.assertEqual(contact.recipient, "5511987654321")
+        self.assertIn("fatura_vencida", contact.content)
+        self._run(day(31))
+        self.assertEqual(bureau.state, "done")
+        self.assertEqual(bureau.registration_id.debit_notice_date, day(8).date())
+        self.assertEqual(bureau_step, bureau.step_id)
