@@ -181,6 +181,9 @@ class CollectionEvidence(models.Model):
             zip(contacts.ids, contacts.mapped("fingerprint"), strict=True)
         )
         for vals in vals_list:
+            # The fingerprint hashes the time as the database keeps it.
+            sent_at = fields.Datetime.to_datetime(vals.get("sent_at"))
+            vals["sent_at"] = sent_at and sent_at.replace(microsecond=0)
             if vals.get("document") and not vals.get("document_sha256"):
                 vals["document_sha256"] = sha256(base64.b64decode(vals["document"]))
             vals["fingerprint"] = self._fingerprint(

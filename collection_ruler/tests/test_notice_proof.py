@@ -6,6 +6,7 @@ import hashlib
 import psycopg2
 from freezegun import freeze_time
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -183,6 +184,20 @@ class TestNoticeProof(CreditBureauCommon):
         receipt = contact.receipt_ids
         self.assertEqual(receipt.receipt_state, "sent")
         self.assertTrue(receipt.intact)
+        # Data files give the time as text: the same fingerprint.
+        copy = (
+            self.env["collection.evidence"]
+            .sudo()
+            .create(
+                {
+                    **contact.copy_data()[0],
+                    "sent_at": fields.Datetime.to_string(contact.sent_at),
+                    "document": False,
+                    "document_sha256": contact.document_sha256,
+                }
+            )
+        )
+        self.assertEqual(copy.fingerprint, contact.fingerprint)
         # Neither the ORM nor SQL may change or delete it.
         with self.assertRaisesRegex(UserError, "never changes"):
             contact.sudo().write({"recipient": "someone@else.example.com"})
