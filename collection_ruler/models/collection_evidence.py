@@ -22,6 +22,19 @@ from odoo.tools import SQL
 
 from .collection_channel import channel_selection, clock, dry_run
 
+# What a row's fingerprint covers, with its time and its contact's fingerprint.
+FACTS = (
+    "kind",
+    "move_id",
+    "channel",
+    "recipient",
+    "subject",
+    "content",
+    "document_sha256",
+    "receipt_state",
+    "detail",
+)
+
 
 def sha256(data):
     """The SHA-256 hex digest of ``data`` (str or bytes)."""
@@ -194,20 +207,7 @@ class CollectionEvidence(models.Model):
     @api.model
     def _fingerprint(self, vals, contact_fingerprint=None):
         """SHA-256 of the facts of a row, from its values."""
-        facts = {
-            name: vals.get(name) or ""
-            for name in (
-                "kind",
-                "move_id",
-                "channel",
-                "recipient",
-                "subject",
-                "content",
-                "document_sha256",
-                "receipt_state",
-                "detail",
-            )
-        }
+        facts = {name: vals.get(name) or "" for name in FACTS}
         facts["sent_at"] = fields.Datetime.to_string(vals.get("sent_at")) or ""
         facts["contact"] = contact_fingerprint or ""
         return sha256(json.dumps(facts, sort_keys=True))
@@ -215,18 +215,8 @@ class CollectionEvidence(models.Model):
     @api.depends("fingerprint")
     def _compute_intact(self):
         for row in self:
-            vals = {
-                "kind": row.kind,
-                "move_id": row.move_id.id,
-                "channel": row.channel,
-                "recipient": row.recipient,
-                "subject": row.subject,
-                "content": row.content,
-                "document_sha256": row.document_sha256,
-                "receipt_state": row.receipt_state,
-                "detail": row.detail,
-                "sent_at": row.sent_at,
-            }
+            vals = {name: row[name] for name in FACTS}
+            vals.update(move_id=row.move_id.id, sent_at=row.sent_at)
             document_ok = sha256(row._get_document_bytes()) == (
                 row.document_sha256 or sha256(b"")
             )
