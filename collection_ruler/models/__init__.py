@@ -46,5 +46,6 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import res_partner_whatsapp
+from . import account_move_message
 from . import report_collection_letter
 from . import collection_forbidden_expression

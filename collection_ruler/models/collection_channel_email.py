@@ -7,6 +7,9 @@ from .collection_channel import Outcome, is_concurrency_error, one_line, root_ca
 
 _logger = logging.getLogger(__name__)
 
+# The layout of collection emails: it names the creditor (CDC art. 42-A).
+COLLECTION_LAYOUT = "collection_ruler.mail_layout_collection"
+
 
 class CollectionChannelEmail(models.AbstractModel):
     """Email: the step's template mailed to the customer through the mail queue.
@@ -164,6 +167,9 @@ class CollectionChannelEmail(models.AbstractModel):
             "author_id": company.partner_id.id,
             "force_send": False,
             "auto_delete_keep_log": True,
+            # A template without a layout gets the collection layout, which
+            # names the creditor under every email (account_move_message.py).
+            "email_layout_xmlid": template.email_layout_xmlid or COLLECTION_LAYOUT,
         }
         # Given an author, the composer no longer takes the template's sender.
         collector = self._get_collector(events)

@@ -253,9 +253,26 @@ class CollectionChannelSms(models.AbstractModel):
         by_template = moves.grouped(lambda m: step._get_template("sms", m))
         for template, group in by_template.items():
             texts.update(template._render_field("body", group.ids, compute_lang=True))
-        texts = self._shorten_links(texts)
+        texts = self._shorten_links(self._add_creditor(texts, moves))
         convert = to_gsm7 if step.sms_gsm7 else (lambda text: text.translate(SPACES))
         return {move_id: convert(text or "") for move_id, text in texts.items()}
+
+    @api.model
+    def _add_creditor(self, texts, moves):
+        """``texts`` with the creditor's name, tax id and address added to
+        those that do not name the company (CDC art. 42-A).
+
+        :param dict texts: {move id: text}
+        :return: dict {move id: text}
+        """
+        for move in moves:
+            text = texts.get(move.id)
+            company = move.company_id.with_context(lang=move.partner_id.lang)
+            if text and text.strip() and not company._collection_is_named_in(text):
+                texts[move.id] = (
+                    f"{text.rstrip()} {company._collection_get_creditor_line()}"
+                )
+        return texts
 
     @api.model
     def _shorten_links(self, texts):
@@ -284,11 +301,7 @@ class CollectionChannelSms(models.AbstractModel):
     def _preview_text(self, step, move):
         """The SMS of ``step`` for ``move`` as it would be sent, its links
         replaced by a short link of the usual length, creating nothing."""
-        text = (
-            step.sms_template_id._render_field("body", move.ids, compute_lang=True)[
-                move.id
-            ]
-            or ""
-        )
+        texts = step.sms_template_id._render_field("body", move.ids, compute_lang=True)
+        text = self._add_creditor(texts, move)[move.id] or ""
         text = re.sub(TEXT_URL_REGEX, self.get_base_url() + "/r/AbC1", text)
         return to_gsm7(text) if step.sms_gsm7 else text.translate(SPACES)

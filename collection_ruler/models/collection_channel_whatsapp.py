@@ -15,6 +15,8 @@ VALUES = [
     ("pix_code", "Pix Code"),
     ("boleto_line", "Boleto Line"),
     ("company_name", "Company Name"),
+    ("creditor", "Creditor: Name, Tax ID and Address"),
+    ("charges", "Itemised Amount Due"),
 ]
 
 
@@ -85,6 +87,21 @@ class CollectionChannelWhatsApp(models.AbstractModel):
                     count=template.variable_count,
                 )
             ]
+        # Every collection message names its creditor (CDC art. 42-A): in the
+        # approved text, or through a variable.
+        company = template.company_id or step.ruler_id.company_id or self.env.company
+        values = step.whatsapp_param_ids.mapped("value")
+        if "creditor" not in values and not company._collection_is_named_in(
+            template.body
+        ):
+            return [
+                self.env._(
+                    "The template %(template)s does not identify the creditor, as "
+                    "the consumer code requires (art. 42-A): give one of its "
+                    "variables the value “Creditor: Name, Tax ID and Address”.",
+                    template=template.display_name,
+                )
+            ]
         return []
 
     @api.model
@@ -122,6 +139,12 @@ class CollectionChannelWhatsApp(models.AbstractModel):
             ).translate(SPACES)
         if value == "due_date":
             return format_date(env, move.invoice_date_due, lang_code=lang)
+        if value == "creditor":
+            company = move.company_id.with_context(lang=lang)
+            return company._collection_get_creditor_line()
+        if value == "charges":
+            summary = move.with_context(lang=lang).collection_charges_summary
+            return summary.translate(SPACES)
         if value == "pay_link":
             url = move.collection_digest_pay_url
             return links.get(url) or url
@@ -153,8 +176,14 @@ class CollectionChannelWhatsApp(models.AbstractModel):
             )
         Message = self.env["collection.provider.message"].sudo()
         values, queued = [], []
+        # A step saved before it had to name the creditor, or whose template
+        # Meta no longer approves, sends nothing.
+        errors = {step: self._check_step(step) for step in events.step_id}
         for event in events:
             move, step = event.move_id, event.step_id
+            if errors[step]:
+                outcomes[event.id] = Outcome.failed(errors[step][0])
+                continue
             lang = move.partner_id.lang or move.company_id.partner_id.lang
             texts = [
                 self._get_value(move, param.value, lang, links)

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -5,6 +6,7 @@ from odoo.exceptions import ValidationError
 from odoo.tools import formataddr
 
 from .collection_channel import clock
+from .res_partner import only_digits
 
 
 class ResCompany(models.Model):
@@ -137,3 +139,43 @@ class ResCompany(models.Model):
             raise ValidationError(
                 self.env._("A debit notice is given at least one day to be proven.")
             )
+
+    # === What collection messages say about the creditor (CDC art. 42-A) === #
+
+    def _collection_get_creditor_line(self):
+        """The creditor as collection messages name it: ``Name, CNPJ
+        12.345.678/0001-90, street, city - state, zip, country``."""
+        self.ensure_one()
+        return ", ".join([self.name, *self._collection_get_creditor_details()])
+
+    def _collection_get_creditor_details(self):
+        """The company's tax id and address, as a list of short texts.
+
+        The tax id's label is CNPJ or CPF for a Brazilian number, else the
+        country's label; the address follows the country's format. Only
+        what the company has is given.
+        """
+        self.ensure_one()
+        partner = self.partner_id
+        details = []
+        if self.vat:
+            label = {"cnpj": "CNPJ", "cpf": "CPF"}.get(
+                partner._collection_get_tax_id_kind()
+            ) or (self.country_id.vat_label or self.env._("Tax ID"))
+            details.append(f"{label} {self.vat}")
+        address = partner._display_address(without_company=True)
+        details += [
+            re.sub(r"\s+", " ", line).strip(" ,-")
+            for line in address.splitlines()
+            if line.strip(" ,-")
+        ]
+        return details
+
+    def _collection_is_named_in(self, text):
+        """Whether ``text`` identifies this company as the creditor: it
+        holds its tax id, or its name when it has no tax id."""
+        self.ensure_one()
+        digits = only_digits(self.vat)
+        if digits:
+            return digits in only_digits(text)
+        return bool(text) and self.name.lower() in text.lower()

@@ -111,6 +111,7 @@ class TestPaymentHold(CollectionRulerCommon):
         mail = self._mails_to(self.customer)
         self.assertIn("600.00", mail.body_html, "the amount left after the credit")
         self.assertNotIn("1,000.00", mail.body_html)
+        self.assertIn("Principal $\xa0600.00, with no late fine", mail.body_html)
         self.assertFalse(self._reconcile_activities(move), "a reminder holds nothing")
 
         with self.mock_mail_gateway():

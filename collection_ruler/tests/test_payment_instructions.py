@@ -1,5 +1,5 @@
 """What a customer pays from: the short pay link, Pix and the boleto line,
-in emails and SMS, and SMS that cost one segment."""
+in emails and SMS, and what SMS cost in segments."""
 
 import re
 
@@ -30,7 +30,15 @@ class TestPaymentInstructions(CollectionRulerCommon, SMSCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company.write({"name": "Padaria Pão Quente Ltda", "city": "São Paulo"})
+        cls.company.write(
+            {
+                "name": "Padaria Pão Quente Ltda",
+                "vat": "11.222.333/0001-81",
+                "street": "Rua Augusta, 1500",
+                "city": "São Paulo",
+                "zip": "01304-001",
+            }
+        )
         # The reminders on their own: letters and the bureau have their tests.
         cls.ruler.step_ids.filtered(
             lambda s: s.channel in ("letter", "credit_bureau")
@@ -93,12 +101,24 @@ class TestPaymentInstructions(CollectionRulerCommon, SMSCommon):
         finally:
             Move._collection_get_pix = original
 
-    def test_the_default_sms_is_one_gsm7_segment(self):
+    def test_the_default_sms_is_two_gsm7_segments(self):
         body = self._sms_body()
         self.assertIn("Padaria Pao Quente Ltda", body, "written without accents")
-        self.assertIn("8,744.46", body)
+        # Itemised, and the creditor identified (CDC art. 42-A).
+        self.assertIn(
+            "Principal R$ 8,744.46 + late fine R$ 174.89 + interest R$ 20.40 "
+            "(1.00% a month, as agreed) = R$ 8,939.75.",
+            body,
+        )
+        self.assertTrue(
+            body.endswith(
+                " - CNPJ 11.222.333/0001-81, Rua Augusta, 1500, Sao Paulo, "
+                "01304-001, Brazil"
+            ),
+            body,
+        )
         encoding, length, segments = sms_segments(body)
-        self.assertEqual((encoding, segments), ("GSM-7", 1), f"{length}: {body}")
+        self.assertEqual((encoding, segments), ("GSM-7", 2), f"{length}: {body}")
         short_url = re.search(r"https?://\S+/r/\w+", body)[0]
         code = short_url.rsplit("/", 1)[1]
         tracker = self.env["link.tracker.code"].search([("code", "=", code)]).link_id
@@ -109,7 +129,8 @@ class TestPaymentInstructions(CollectionRulerCommon, SMSCommon):
         self.customer.lang = "pt_BR"
         body = self._sms_body()
         self.assertIn("venceu em", body)
-        self.assertEqual(sms_segments(body)[::2], ("GSM-7", 1), body)
+        self.assertIn("Principal R$ 8.744,46 + multa", body)
+        self.assertEqual(sms_segments(body)[::2], ("GSM-7", 2), body)
 
     def test_accents_kept_on_demand_cost_ucs2(self):
         body = self._sms_body(sms_gsm7=False)
@@ -134,10 +155,10 @@ class TestPaymentInstructions(CollectionRulerCommon, SMSCommon):
         self.step_sms.invalidate_recordset(["sms_segment_info"])
         self.assertRegex(
             self.step_sms.sms_segment_info,
-            rf"^1 segment: \d+ characters in GSM-7, for {self.move.name}$",
+            rf"^2 segments: \d+ characters in GSM-7, for {self.move.name}$",
         )
         self.step_sms.sms_template_id = self.pix_template
-        self.assertRegex(self.step_sms.sms_segment_info, r"^[2-9] segments: ")
+        self.assertRegex(self.step_sms.sms_segment_info, r"^[3-9] segments: ")
 
     def test_gsm7_conversion(self):
         self.assertEqual(to_gsm7("Ação não é"), "Acao nao é", "é is GSM-7")

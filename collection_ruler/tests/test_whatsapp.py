@@ -9,7 +9,7 @@ from .common import CollectionRulerCommon, day
 from .fake_servers import FakeServer, only_local_network
 
 WAMID = "wamid.HBgNNTUxMTk4NzY1NDMyMRUCABEYEjQ1"
-BODY = "Olá, {{1}}. A fatura {{2}} de {{3}} venceu em {{4}}. Pague em {{5}}"
+BODY = "Olá, {{1}}. A fatura {{2}} de {{3}} venceu em {{4}}. Pague em {{5}}. {{6}}"
 
 
 def _template(name, category="UTILITY", status="APPROVED", body=BODY):
@@ -71,7 +71,14 @@ class TestWhatsAppStep(CollectionRulerCommon):
 
     def _step(
         self,
-        values=("partner_name", "invoice_number", "amount_due", "due_date", "pay_link"),
+        values=(
+            "partner_name",
+            "invoice_number",
+            "amount_due",
+            "due_date",
+            "pay_link",
+            "creditor",
+        ),
     ):
         template = self.provider.whatsapp_template_ids.filtered(
             lambda t: t.name == "fatura_vencida"
@@ -111,7 +118,7 @@ class TestWhatsAppStep(CollectionRulerCommon):
         self.assertEqual(
             usable.mapped("name"), ["fatura_vencida"], "approved utility only"
         )
-        self.assertEqual(usable.variable_count, 5)
+        self.assertEqual(usable.variable_count, 6)
         # Meta deleted "promo" and approved "pendente".
         self.server.script(
             (200, {"data": [_template("fatura_vencida"), _template("pendente")]})
@@ -127,7 +134,7 @@ class TestWhatsAppStep(CollectionRulerCommon):
 
     def test_a_step_needs_a_utility_template_and_a_value_per_variable(self):
         self._sync()
-        with self.assertRaisesRegex(ValidationError, "has 5 variables"):
+        with self.assertRaisesRegex(ValidationError, "has 6 variables"):
             self._step(values=("partner_name",))
         step = self._step().step_ids
         promo = self.provider.whatsapp_template_ids.filtered(
@@ -135,6 +142,45 @@ class TestWhatsAppStep(CollectionRulerCommon):
         )
         with self.assertRaisesRegex(ValidationError, "of the utility category"):
             step.whatsapp_template_id = promo
+
+    def test_a_step_must_identify_the_creditor(self):
+        self._sync()
+        values = ("partner_name", "invoice_number", "amount_due", "due_date")
+        with self.assertRaisesRegex(ValidationError, "does not identify the creditor"):
+            self._step(values=(*values, "pay_link", "charges"))
+        # A step saved before the rule sends nothing.
+        old = self._step()
+        creditor = old.step_ids.whatsapp_param_ids.filtered(
+            lambda p: p.value == "creditor"
+        )
+        self.env.cr.execute(
+            "UPDATE collection_ruler_step_whatsapp_param SET value = 'charges' "
+            "WHERE id = %s",
+            creditor.ids,
+        )
+        creditor.invalidate_recordset()
+        move = self._create_invoice(collection_ruler_id=old.id)
+        self.assertEqual(self._run(day(7))["failed"], 1)
+        self.assertIn(
+            "does not identify the creditor", move.collection_event_ids.failure_reason
+        )
+        # A template whose approved text gives the company's CNPJ needs no
+        # variable for it.
+        self.company.vat = "11.222.333/0001-81"
+        template = self.provider.whatsapp_template_ids.filtered(
+            lambda t: t.name == "fatura_vencida"
+        )
+        template.body = BODY.replace("{{6}}", "Padaria Central, CNPJ 11222333000181")
+        template.variable_count = 5
+        step = self._step(values=(*values, "pay_link")).step_ids
+        self.assertEqual(step.whatsapp_template_id, template)
+        self.assertEqual(
+            self.env["collection.channel.whatsapp"]._get_value(
+                move.with_context(collection_date=day(7)), "charges", "en_US", {}
+            ),
+            "Principal $ 1,000.00 + late fine $ 20.00 + interest $ 2.33 "
+            "(1.00% a month, as agreed) = $ 1,022.33",
+        )
 
     def test_the_message_is_in_the_customer_language_and_sent_after_the_run(self):
         self._sync()
@@ -157,6 +203,7 @@ class TestWhatsAppStep(CollectionRulerCommon):
             params[:4], ["Padaria Pão Quente", move.name, "R$ 1.234,50", "10/03/2026"]
         )
         self.assertRegex(params[4], r"/r/\w+$", "the pay link, shortened")
+        self.assertEqual(params[5], move.collection_creditor, "CDC art. 42-A")
         self.assertEqual(message.recipient, "5511987654321")
         self.assertEqual(message.payload["template"]["language"], {"code": "pt_BR"})
         self.server.script((200, {"messages": [{"id": WAMID}]}))
