@@ -75,11 +75,14 @@ class AccountMove(models.Model):
     collection_interest_amount = fields.Monetary(
         string="Late Interest", compute="_compute_collection_charges"
     )
+    collection_correction_amount = fields.Monetary(
+        string="Monetary Correction", compute="_compute_collection_charges"
+    )
     collection_amount_updated = fields.Monetary(
         string="Updated Amount Due",
         compute="_compute_collection_charges",
-        help="The amount due plus the late fine and interest. It is informational "
-        "and never posted.",
+        help="The amount due plus the late fine, interest and monetary "
+        "correction. It is informational and never posted.",
     )
 
     collection_amount_due = fields.Monetary(
@@ -112,12 +115,15 @@ class AccountMove(models.Model):
         for move in self:
             if not move.currency_id:
                 # An invoice form whose currency was just cleared.
-                charges = dict.fromkeys(("days_late", "fine", "interest", "total"), 0)
+                charges = dict.fromkeys(
+                    ("days_late", "fine", "interest", "correction", "total"), 0
+                )
             else:
                 charges = move._collection_get_charges()
             move.collection_days_late = charges["days_late"]
             move.collection_fine_amount = charges["fine"]
             move.collection_interest_amount = charges["interest"]
+            move.collection_correction_amount = charges["correction"]
             move.collection_amount_updated = charges["total"]
 
     @api.depends("partner_id", "company_id", "move_type")
@@ -302,18 +308,20 @@ class AccountMove(models.Model):
         return self.company_id._collection_get_today()
 
     def _collection_get_charges(self, date=None):
-        """The late fine and interest on what is still due, at ``date``.
+        """The late fine, interest and correction of what is still due, at
+        ``date``.
 
         The fine is charged once from the first day late; the interest pro rata
         per calendar day late, a month counting as 30 days: at the ruler's
         agreed rate, or at the legal rate of each month
-        (collection_legal_rate.py). Nothing is charged on or before the due
-        date.
+        (collection_legal_rate.py). A ruler correcting by the IPCA adds each
+        month's IPCA. Nothing is charged on or before the due date.
 
         :param date: the date of the computation (default: today)
-        :return: dict with days_late, fine, interest, total (the amount due
-            plus both), fine_percent, interest_percent (the agreed rate, 0
-            for the legal rate) and interest_rule
+        :return: dict with days_late, fine, interest, correction, total (the
+            amount due plus the three), fine_percent, interest_percent (the
+            agreed rate, 0 for the legal rate), interest_rule and
+            correction_index
         """
         self.ensure_one()
         date = date or self._collection_get_today()
@@ -323,29 +331,36 @@ class AccountMove(models.Model):
         due_date = self._collection_get_due_date()
         if due_date and date > due_date:
             days_late = (date - due_date).days
-        fine_percent = interest_percent = interest = 0.0
+        fine_percent = interest_percent = interest = correction = 0.0
         interest_rule = ruler.interest_rule or "contract"
+        correction_index = ruler.correction_index or "none"
         collectible = self.move_type == "out_invoice" and self.commercial_partner_id
         if collectible and ruler and days_late and residual > 0:
+            LegalRate = self.env["collection.legal.rate"]
             fine_percent = ruler._get_fine_percent(self.commercial_partner_id)
             if interest_rule == "legal":
-                interest, _missing = self.env["collection.legal.rate"]._get_interest(
-                    residual, due_date, date
-                )
+                interest, _missing = LegalRate._get_interest(residual, due_date, date)
             else:
                 interest_percent = ruler.interest_percent
                 interest = residual * interest_percent / 100 / 30 * days_late
+            if correction_index == "ipca":
+                correction, _missing = LegalRate._get_correction(
+                    residual, due_date, date
+                )
         currency = self.currency_id
         fine = currency.round(residual * fine_percent / 100)
         interest = currency.round(interest)
+        correction = currency.round(correction)
         return {
             "days_late": days_late,
             "fine": fine,
             "interest": interest,
-            "total": currency.round(residual + fine + interest),
+            "correction": correction,
+            "total": currency.round(residual + fine + interest + correction),
             "fine_percent": fine_percent,
             "interest_percent": interest_percent,
             "interest_rule": interest_rule,
+            "correction_index": correction_index,
         }
 
     @api.model

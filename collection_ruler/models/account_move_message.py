@@ -91,17 +91,17 @@ class AccountMove(models.Model):
 
     def _collection_get_charges_summary(self, moves, date):
         """The itemised amount of ``moves`` at ``date``, in the context's
-        language and this invoice's currency: ``Principal R$ 1.000,00 + late
-        fine R$ 20,00 + interest R$ 10,00 (1,00% a month, as agreed) =
-        R$ 1.030,00``.
+        language and this invoice's currency: ``Principal R$ 1.000,00 + IPCA
+        correction R$ 4,00 + late fine R$ 20,00 + interest R$ 10,00 (1,00% a
+        month, as agreed) = R$ 1.034,00``; a charge of zero is left out.
 
         The principal is what reminders quote (``collection_amount_due``);
         letters and the bureau wait for unreconciled credits anyway.
         """
         self.ensure_one()
         env, currency = self.env, self.currency_id
-        principal = fine = interest = 0.0
-        rules = {}
+        sums = dict.fromkeys(("correction", "fine", "interest"), 0.0)
+        principal, rules = 0.0, {}
         for move in moves:
             charges = move._collection_get_charges(date)
             # What reminders quote: the amount left after the customer's
@@ -109,17 +109,15 @@ class AccountMove(models.Model):
             due = move.collection_amount_due
             share = due / move.amount_residual if move.amount_residual else 0.0
             principal += due
-            fine += currency.round(charges["fine"] * share)
-            interest += currency.round(charges["interest"] * share)
+            for key in sums:
+                sums[key] += currency.round(charges[key] * share)
             if charges["interest"]:
                 rules[charges["interest_rule"], charges["interest_percent"]] = True
-
-        total = principal + fine + interest
 
         def amount(value):
             return format_amount(env, value, currency)
 
-        if currency.is_zero(fine) and currency.is_zero(interest):
+        if all(currency.is_zero(value) for value in sums.values()):
             return env._(
                 "Principal %(principal)s, with no late fine or interest",
                 principal=amount(principal),
@@ -128,23 +126,24 @@ class AccountMove(models.Model):
             env._("legal rate, Civil Code art. 406")
             if kind == "legal"
             else env._(
-                "%(rate)s%% a month, as agreed", rate=formatLang(env, percent, digits=2)
+                "%(rate)s%% a month, as agreed",
+                rate=formatLang(env, percent, digits=2),
             )
             for kind, percent in rules
         )
-        if not rule:
-            return env._(
-                "Principal %(principal)s + late fine %(fine)s = %(total)s",
-                principal=amount(principal),
-                fine=amount(fine),
-                total=amount(total),
+        items = [env._("Principal %(amount)s", amount=amount(principal))]
+        if not currency.is_zero(sums["correction"]):
+            items.append(
+                env._("IPCA correction %(amount)s", amount=amount(sums["correction"]))
             )
-        return env._(
-            "Principal %(principal)s + late fine %(fine)s + interest %(interest)s "
-            "(%(rule)s) = %(total)s",
-            principal=amount(principal),
-            fine=amount(fine),
-            interest=amount(interest),
-            rule=rule,
-            total=amount(total),
-        )
+        if not currency.is_zero(sums["fine"]):
+            items.append(env._("late fine %(amount)s", amount=amount(sums["fine"])))
+        if not currency.is_zero(sums["interest"]):
+            items.append(
+                env._(
+                    "interest %(amount)s (%(rule)s)",
+                    amount=amount(sums["interest"]),
+                    rule=rule,
+                )
+            )
+        return f"{' + '.join(items)} = {amount(principal + sum(sums.values()))}"

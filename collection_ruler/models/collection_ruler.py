@@ -72,6 +72,21 @@ class CollectionRuler(models.Model):
         "in letters and templates and never posted.",
     )
 
+    correction_index = fields.Selection(
+        selection=[
+            ("none", "None"),
+            ("ipca", "IPCA (Civil Code, art. 389)"),
+        ],
+        string="Monetary Correction",
+        required=True,
+        default="none",
+        help="IPCA: the amount due is corrected by each month's IPCA from "
+        "Configuration > Legal Interest Rates, the index the Civil Code sets "
+        "when none was agreed (art. 389, sole paragraph, as amended by Lei "
+        "14.905/2024), from 30 August 2024. The fine and the interest are "
+        "charged on the amount due before correction.",
+    )
+
     protest_allowed = fields.Boolean(
         string="Debts Can Be Protested",
         help="Tick when the invoices of this ruler are backed by a title that can "

@@ -96,11 +96,13 @@ class ReportCollectionLetter(models.AbstractModel):
         """The invoices a letter of ``move`` claims at ``date``, with their
         charges, and their totals: what the letter asks for.
 
-        :return: (list of row dicts, dict of totals: original, due, fine,
-            interest, total)
+        :return: (list of row dicts, dict of totals: original, due,
+            correction, fine, interest, total)
         """
         rows = []
-        totals = dict.fromkeys(("original", "due", "fine", "interest", "total"), 0.0)
+        totals = dict.fromkeys(
+            ("original", "due", "correction", "fine", "interest", "total"), 0.0
+        )
         for invoice in self._get_overdue_invoices(move, date):
             charges = invoice._collection_get_charges(date)
             rows.append(
@@ -114,6 +116,7 @@ class ReportCollectionLetter(models.AbstractModel):
             # Every row is in the letter's currency: they add up.
             totals["original"] += invoice.amount_total
             totals["due"] += invoice.amount_residual
+            totals["correction"] += charges["correction"]
             totals["fine"] += charges["fine"]
             totals["interest"] += charges["interest"]
             totals["total"] += charges["total"]
@@ -172,6 +175,8 @@ class ReportCollectionLetter(models.AbstractModel):
             "fine_percent": ruler._get_fine_percent(debtor) if ruler else 0.0,
             "interest_percent": ruler.interest_percent if ruler else 0.0,
             "interest_rule": ruler.interest_rule if ruler else "contract",
+            # The correction column and its note, when the ruler corrects.
+            "correction": ruler.correction_index == "ipca" if ruler else False,
             "protest": bool(ruler.protest_allowed),
             "bureau_with": self._get_bureau_phrase(move, ruler),
             "individual": debtor._collection_is_individual(),
