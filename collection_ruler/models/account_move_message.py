@@ -7,9 +7,11 @@ both from here:
 
 - ``collection_creditor``: the company's name, tax id and address, on one
   line;
-- ``collection_charges_summary``: the principal, the late fine and the
-  interest, with the interest rule that computed them, for the invoices the
-  message lists (a digest's, all of them).
+- ``collection_charges_summary``: the principal, the IPCA correction when
+  the ruler applies one, the late fine and the interest, with the interest
+  rule that computed them, for the invoices the message lists (a digest's,
+  all of them); ``collection_letter_charges_summary``, the same for what a
+  letter claims.
 
 The line itself comes from the company (``res_company.py``). A message
 cannot leave without its creditor: the collection email layout
