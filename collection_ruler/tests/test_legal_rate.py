@@ -127,6 +127,7 @@ class TestLegalRate(CollectionLetterCommon):
         self.assertIn("Correction (IPCA)", text)
         self.assertIn("corrected by the IPCA of each month since 30 August 2024", text)
         self.assertIn("1,044.79", text)
+        self.assertIn("the correction, late fine and interest above are then", text)
         self._load_pt_br()
         self.customer.lang = "pt_BR"
         _html, text = self._render_letter("nej_light", self.move, when)
