@@ -5,8 +5,10 @@ A channel is an abstract model named ``collection.channel.<code>``, where
 (``collection.ruler.run``) finds it by that name and never tests a channel
 code itself. A channel says:
 
-- which step settings it needs (``_check_step``) and which defaults a new
-  step of that channel gets (``_get_step_defaults``);
+- which step settings it needs (``_check_step``), which defaults a new
+  step of that channel gets (``_get_step_defaults``; a step changed to the
+  channel gets them in place of the previous channel's), and what looks
+  wrong in a step though it can run (``_get_step_warning``);
 - whether each customer can be reached on it, and why not
   (``_get_unreachable_reasons``);
 - how to run a batch of its events (``_execute_batch``), returning an
@@ -235,6 +237,16 @@ class CollectionChannel(models.AbstractModel):
         :return: list of translated error messages, empty when it can run
         """
         return []
+
+    @api.model
+    def _get_step_warning(self, step):
+        """Say what looks wrong in ``step``'s settings though it can run (a
+        template meant for another channel, for example), for the step form.
+
+        :param step: collection.ruler.step record of this channel
+        :return: a translated one-line warning, or False
+        """
+        return False
 
     @api.model
     def _get_unreachable_reasons(self, events):

@@ -79,6 +79,33 @@ class CollectionChannelLetter(models.AbstractModel):
         return errors
 
     @api.model
+    def _get_step_warning(self, step):
+        template = step.mail_template_id
+        if step.letter_send_email and template and not self._is_letter_template(
+            template
+        ):
+            return self.env._(
+                "The email template %(template)s is not a letter's: the letter "
+                "would go out under a message that does not announce it. Choose "
+                "a template that sends a letter, such as Collection: letter.",
+                template=template.name,
+            )
+        return False
+
+    @api.model
+    def _is_letter_template(self, template):
+        """Whether ``template`` is written to carry a letter: the module's own
+        letter template, or one that quotes what the letter claims (the
+        ``collection_letter_*`` values)."""
+        own = self.env.ref(
+            "collection_ruler.mail_template_collection_letter",
+            raise_if_not_found=False,
+        )
+        return template == own or "collection_letter_" in (
+            template.sudo().body_html or ""
+        )
+
+    @api.model
     def _execute_batch(self, events, deadline=None):
         """Render each letter, then email in one batch those that are emailed."""
         self._check_creditor(events.company_id)

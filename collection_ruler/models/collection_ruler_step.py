@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .collection_channel import channel_selection
 from .collection_channel_sms import sms_segments
 
 
@@ -118,6 +119,11 @@ class CollectionRulerStep(models.Model):
         help="The SMS as the latest posted invoice would get it, its pay link "
         "shortened: how many segments it is billed as.",
     )
+    channel_warning = fields.Char(
+        compute="_compute_channel_warning",
+        help="What looks wrong in the step's settings for its channel, though "
+        "it can run.",
+    )
     activity_type_id = fields.Many2one(
         comodel_name="mail.activity.type",
         domain="[('res_model', 'in', (False, 'account.move'))]",
@@ -180,6 +186,11 @@ class CollectionRulerStep(models.Model):
                 )
             )
 
+    @api.depends("channel", "letter_type", "letter_send_email", "mail_template_id")
+    def _compute_channel_warning(self):
+        for step in self:
+            step.channel_warning = step._get_channel()._get_step_warning(step)
+
     @api.depends("offset_days")
     def _compute_offset_label(self):
         for step in self:
@@ -231,10 +242,18 @@ class CollectionRulerStep(models.Model):
 
     @api.onchange("channel")
     def _onchange_channel(self):
+        """A new channel replaces the previous channel's defaults with its own:
+        a step changed from Email to Letter gets the letter's email template,
+        not the due-date reminder; one changed to WhatsApp keeps no email
+        template at all."""
+        codes = [code for code, _label in channel_selection(self)]
         for step in self:
-            for fname, value in step._get_channel()._get_step_defaults().items():
-                if not step[fname]:
-                    step[fname] = value
+            defaults = step._get_channel()._get_step_defaults()
+            for code in codes:
+                for fname in self.env[f"collection.channel.{code}"]._get_step_defaults():
+                    if fname not in defaults:
+                        step[fname] = False
+            step.update(defaults)
 
     # === Business methods === #
 

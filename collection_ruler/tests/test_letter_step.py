@@ -7,7 +7,7 @@ from freezegun import freeze_time
 from odoo import Command
 from odoo.api import call_kw
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import SQL, mute_logger
 
 from .common import day
@@ -26,6 +26,45 @@ class TestLetterStep(CollectionLetterCommon):
     def _run_letters(self, when):
         with mute_logger("odoo.addons.base.models.ir_actions_report"):
             return self._run(when, force_report_rendering=True)
+
+    def test_changing_the_channel_replaces_its_defaults(self):
+        """A step changed to Letter gets the letter's email template, not the
+        due-date reminder it started with; WhatsApp and bureau steps keep no
+        email template."""
+        due_today = self.env.ref("collection_ruler.mail_template_collection_due_today")
+        letter_mail = self.env.ref("collection_ruler.mail_template_collection_letter")
+        form = Form(
+            self.env["collection.ruler.step"].with_context(
+                default_ruler_id=self.step_debit.ruler_id.id
+            )
+        )
+        form.name = "Notice"
+        self.assertEqual(form.channel, "email")
+        self.assertEqual(form.mail_template_id, due_today)
+        form.channel = "letter"
+        self.assertEqual(form.mail_template_id, letter_mail)
+        self.assertEqual(form.letter_type, "debit_notice")
+        self.assertFalse(form.channel_warning)
+        form.channel = "whatsapp"
+        self.assertFalse(form.mail_template_id)
+        self.assertFalse(form.letter_type)
+        form.channel = "credit_bureau"
+        self.assertFalse(form.mail_template_id)
+        self.assertEqual(form.bureau, "serasa")
+        form.channel = "sms"
+        self.assertFalse(form.bureau)
+        self.assertTrue(form.sms_template_id)
+        form.channel = "letter"
+        self.assertFalse(form.sms_template_id)
+        self.assertEqual(form.mail_template_id, letter_mail)
+        step = form.save()
+        self.assertEqual(step.mail_template_id, letter_mail)
+
+        # A letter step saved with the reminder template says so.
+        step.mail_template_id = due_today
+        self.assertIn("is not a letter's", step.channel_warning)
+        step.letter_send_email = False
+        self.assertFalse(step.channel_warning, "the letter is not emailed")
 
     def test_letter_emailed_with_the_step_template(self):
         move = self._create_invoice()
