@@ -12,7 +12,8 @@ code itself. A channel says:
 - whether each customer can be reached on it, and why not
   (``_get_unreachable_reasons``);
 - how to run a batch of its events (``_execute_batch``), returning an
-  ``Outcome`` per event;
+  ``Outcome`` per event, and which of them an earlier message already
+  carried out (``_split_covered``);
 - its traits, as data (``_get_traits``);
 - what to do when an invoice stops being collected (``_on_collection_stopped``).
 
@@ -256,6 +257,18 @@ class CollectionChannel(models.AbstractModel):
         :return: dict {event id: translated one-line reason}
         """
         return {}
+
+    @api.model
+    def _split_covered(self, events):
+        """Set apart the events that an earlier message of this channel already
+        carried out (a letter that claimed the invoice and whose deadline still
+        runs): they are done without sending anything.
+
+        :param events: collection.ruler.event records of this channel, in one
+            company, all due and collectible
+        :return: ({event id: done Outcome}, the other events)
+        """
+        return {}, events
 
     @api.model
     def _execute_batch(self, events, deadline=None):

@@ -75,15 +75,18 @@ class CollectionChannelCreditBureau(models.AbstractModel):
     @api.model
     def _get_debit_notices(self, event):
         """The debit notices of ``event``'s invoice that went out, oldest first:
-        the events of steps that serve as debit notice."""
-        return self.env["collection.ruler.event"].search(
+        the events of steps that serve as debit notice, an earlier letter in
+        place of a step it covered (``covered_event_id``)."""
+        notices = self.env["collection.ruler.event"].search(
             [
                 ("move_id", "=", event.move_id.id),
                 ("step_id.serves_as_debit_notice", "=", True),
                 ("state", "=", "done"),
             ],
-            order="executed_at, id",
         )
+        covered = notices.filtered("covered_event_id")
+        notices = (notices - covered) | covered.covered_event_id
+        return notices.sorted(lambda n: (n.executed_at, n.id))
 
     @api.model
     def _register_debtor(self, event):

@@ -1,8 +1,9 @@
 import time
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
+from odoo.tools.misc import format_date
 from odoo.tools.pdf import merge_pdf
 
 from .collection_channel import Outcome
@@ -191,8 +192,76 @@ class CollectionChannelLetter(models.AbstractModel):
             {
                 "letter_attachment_id": attachment.id,
                 "letter_deadline": self._get_letter_deadline(event),
+                "letter_move_ids": [Command.set(self._get_claimed(event).ids)],
             }
         )
+
+    @api.model
+    def _get_claimed(self, event, date=None):
+        """The invoices ``event``'s letter claims when dated ``date``: its
+        customer's overdue invoices, as the letter lists them."""
+        move = event.move_id
+        date = date or move._collection_get_today()
+        return self.env["report.collection_ruler.letter"]._get_overdue_invoices(
+            move, date
+        )
+
+    @api.model
+    def _split_covered(self, events):
+        """One letter of a kind per debt: an invoice that an earlier letter of
+        the same type claimed, while that letter's deadline still runs, gets
+        no second one. Its step is done, covered by that letter (a debit
+        notice sent for another invoice of the customer that listed this one,
+        or sent under a ruler the invoice followed before)."""
+        if not events:
+            return {}, events
+        today = events.company_id[:1]._collection_get_today()
+        letters = self.env["collection.ruler.event"].search(
+            [
+                ("channel", "=", "letter"),
+                ("state", "=", "done"),
+                ("letter_move_ids", "in", events.move_id.ids),
+                ("letter_deadline", ">=", today),
+                ("letter_delivery", "!=", "withdrawn"),
+                ("covered_event_id", "=", False),
+                ("id", "not in", events.ids),
+            ],
+            order="executed_at desc, id desc",
+        )
+        outcomes = {}
+        for event in events:
+            letter_type = self._get_event_letter_type(event)
+            cover = letters.filtered(
+                lambda e, t=letter_type, m=event.move_id: m in e.letter_move_ids
+                and self._get_event_letter_type(e) == t
+            )[:1]
+            if not cover:
+                continue
+            # The digest's leader speaks for the letter its members share.
+            cover = cover.digest_event_id or cover
+            outcomes[event.id] = Outcome.done(
+                {
+                    "covered_event_id": cover.id,
+                    "letter_deadline": cover.letter_deadline,
+                    "failure_reason": self.env._(
+                        "Covered by the letter of %(date)s about %(invoice)s, which "
+                        "claims this invoice until %(deadline)s.",
+                        date=format_date(self.env, cover.executed_at),
+                        invoice=cover.move_id.name,
+                        deadline=format_date(self.env, cover.letter_deadline),
+                    ),
+                },
+                note=self.env._(
+                    "Collection step %(step)s: no second letter, the letter of "
+                    "%(date)s about %(invoice)s already claims this invoice and its "
+                    "deadline (%(deadline)s) still runs.",
+                    step=event.step_id.name,
+                    date=format_date(self.env, cover.executed_at),
+                    invoice=cover.move_id.name,
+                    deadline=format_date(self.env, cover.letter_deadline),
+                ),
+            )
+        return outcomes, events.filtered(lambda e: e.id not in outcomes)
 
     @api.model
     def _get_letter_report(self, letter_type):
@@ -336,7 +405,12 @@ class CollectionChannelLetter(models.AbstractModel):
             letters = self.with_company(event.company_id)
             name, content = letters._render_letter(event)
             attachment.write({"name": name, "raw": content})
-            group.letter_deadline = letters._get_letter_deadline(event)
+            group.write(
+                {
+                    "letter_deadline": letters._get_letter_deadline(event),
+                    "letter_move_ids": [Command.set(letters._get_claimed(event).ids)],
+                }
+            )
             contents.append(content)
             address = event.move_id.partner_id._display_address(without_company=False)
             evidence += [

@@ -77,6 +77,9 @@ class CollectionRulerEvent(models.Model):
         :return: (date, False) when proven, else (False, translated reason)
         """
         self.ensure_one()
+        if self.covered_event_id:
+            # No letter of its own: the earlier letter that claimed the invoice.
+            return self.covered_event_id._get_notice_proof()
         company = self.company_id
         local = self.with_context(tz=company.partner_id.tz or "UTC")
         rows = self.sudo().evidence_ids

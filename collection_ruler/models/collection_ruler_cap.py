@@ -66,15 +66,23 @@ class CollectionRulerCap(models.AbstractModel):
         """
         Event = self.env["collection.ruler.event"]
         Event.flush_model(
-            ["partner_id", "state", "executed_at", "step_id", "digest_event_id"]
+            [
+                "partner_id",
+                "state",
+                "executed_at",
+                "step_id",
+                "digest_event_id",
+                "covered_event_id",
+            ]
         )
         self.env.cr.execute(
             SQL(
                 "SELECT partner_id, step_id, company_id, executed_at"
                 " FROM collection_ruler_event"
                 " WHERE partner_id IN %s AND state = 'done' AND executed_at >= %s"
-                # A digest is one contact: its primary event counts it.
-                " AND digest_event_id IS NULL",
+                # A digest is one contact: its primary event counts it. A step
+                # an earlier letter covered contacted nobody.
+                " AND digest_event_id IS NULL AND covered_event_id IS NULL",
                 tuple(partners.ids),
                 since,
             )

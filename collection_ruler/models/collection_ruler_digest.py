@@ -168,9 +168,12 @@ class CollectionRulerDigest(models.AbstractModel):
 
         :return: dict {event id: Outcome}, as ``Channel._run_batch``
         """
+        covered, events = Channel._split_covered(events)
+        if not events:
+            return covered
         groups = self._group(Channel, events)
         if not any(groups.values()):
-            return Channel._run_batch(events, deadline)
+            return covered | Channel._run_batch(events, deadline)
         digest = tuple(
             (primary.move_id.id, tuple((primary.move_id | others.move_id).ids))
             for primary, others in groups.items()
@@ -185,7 +188,7 @@ class CollectionRulerDigest(models.AbstractModel):
                 continue  # left for the next run: the others wait with it
             for event in others:
                 outcomes[event.id] = self._get_member_outcome(outcome, primary, event)
-        return outcomes
+        return covered | outcomes
 
     @api.model
     def _get_member_outcome(self, outcome, primary, event):

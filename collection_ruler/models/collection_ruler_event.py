@@ -120,6 +120,25 @@ class CollectionRulerEvent(models.Model):
         readonly=True, help="The date the letter gives the customer to pay by."
     )
     letter_printed_at = fields.Datetime(string="Printed On", readonly=True)
+    letter_move_ids = fields.Many2many(
+        comodel_name="account.move",
+        relation="collection_ruler_event_letter_move_rel",
+        column1="event_id",
+        column2="move_id",
+        string="Invoices Claimed",
+        readonly=True,
+        help="The customer's overdue invoices that the letter lists and claims.",
+    )
+    covered_event_id = fields.Many2one(
+        comodel_name="collection.ruler.event",
+        string="Covered By",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="An earlier letter of the same kind already claimed this invoice "
+        "and its deadline still ran when this step came due: no second letter "
+        "went out, and that letter stands for this step.",
+    )
     letter_to_print = fields.Boolean(
         compute="_compute_letter_to_print", search="_search_letter_to_print"
     )
@@ -210,11 +229,12 @@ class CollectionRulerEvent(models.Model):
             if outcome.kind == "done":
                 event.write(
                     {
+                        # A channel may say why a done step sent nothing.
+                        "failure_reason": False,
                         **outcome.values,
                         "state": "done",
                         "executed_at": now,
                         "amount_residual": event.move_id.amount_residual,
-                        "failure_reason": False,
                     }
                 )
                 done |= event

@@ -1,6 +1,7 @@
 """The letter step: letters queued to print, emailed, and printed."""
 
 import re
+from datetime import timedelta
 
 from freezegun import freeze_time
 
@@ -10,7 +11,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import SQL, mute_logger
 
-from .common import day
+from .common import DUE_DATE, day
 from .test_letters import CollectionLetterCommon, page_count
 
 
@@ -258,3 +259,112 @@ class TestLetterStep(CollectionLetterCommon):
             self.step_debit.mail_template_id = False
         self.step_debit.write({"letter_send_email": False, "mail_template_id": False})
         self.assertFalse(self.step_debit.mail_template_id)
+
+
+@tagged("post_install", "-at_install")
+class TestOneLetterPerDebt(CollectionLetterCommon):
+    """An invoice an earlier letter claimed gets no second letter of that kind
+    while the earlier letter's deadline runs."""
+
+    def _notice_ruler(self, name="Notices"):
+        return self.env["collection.ruler"].create(
+            {
+                "name": name,
+                "step_ids": [
+                    Command.create(
+                        {
+                            "name": "Debit notice",
+                            "offset_days": 5,
+                            "channel": "letter",
+                            "letter_type": "debit_notice",
+                        }
+                    )
+                ],
+            }
+        )
+
+    def _run_letters(self, when):
+        with mute_logger("odoo.addons.base.models.ir_actions_report"):
+            return self._run(when, force_report_rendering=True)
+
+    def test_a_notice_covers_the_invoices_it_claims(self):
+        ruler = self._notice_ruler()
+        self.customer.collection_ruler_id = ruler
+        first = self._create_invoice()
+        second = self._create_invoice(due=DUE_DATE + timedelta(days=3))
+        later = self._create_invoice(due=DUE_DATE + timedelta(days=40))
+        with self.mock_mail_gateway():
+            self._run_letters(day(5))
+        notice = first.collection_event_ids
+        self.assertEqual(notice.state, "done")
+        self.assertEqual(notice.letter_move_ids, first | second, "both overdue")
+        deadline = notice.letter_deadline
+        self.assertGreater(deadline, day(8).date())
+        self.assertEqual(len(self._mails_to(self.customer)), 1)
+
+        # Day 8: the second invoice's notice is due, and already claimed.
+        with self.mock_mail_gateway():
+            counts = self._run_letters(day(8))
+        self.assertFalse(self._new_mails, "no second notice")
+        covered = second.collection_event_ids
+        self.assertEqual(covered.state, "done")
+        self.assertEqual(covered.covered_event_id, notice)
+        self.assertEqual(covered.letter_deadline, deadline)
+        self.assertFalse(covered.letter_attachment_id)
+        self.assertIn(first.name, covered.failure_reason)
+        self.assertEqual(counts["done"], 1)
+        self.assertIn("no second letter", second.message_ids[0].body)
+        # The covered step proves its notice through the covering letter.
+        self.assertEqual(
+            covered._get_notice_proof(), notice._get_notice_proof(), "same proof"
+        )
+        self.assertEqual(
+            self.env["collection.channel.credit_bureau"]._get_debit_notices(covered),
+            notice,
+        )
+
+        # After the deadline, an invoice the letter did not claim gets its own.
+        with self.mock_mail_gateway():
+            self._run_letters(day(45))
+        own = later.collection_event_ids
+        self.assertEqual(own.state, "done")
+        self.assertFalse(own.covered_event_id)
+        self.assertTrue(own.letter_attachment_id)
+
+    def test_a_new_ruler_sends_no_second_notice_the_same_day(self):
+        self.company.collection_ruler_id = self._notice_ruler("First")
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run_letters(day(5))
+        first = move.collection_event_ids.filtered(lambda e: e.state == "done")
+        self.assertEqual(len(first), 1)
+        # The manager changes the company's default ruler the same day.
+        with freeze_time(day(5)):
+            self.company.collection_ruler_id = self._notice_ruler("Second")
+        # The scheduled action moves the invoice to it, then runs its steps.
+        with (
+            self.mock_mail_gateway(),
+            mute_logger("odoo.addons.base.models.ir_actions_report"),
+        ):
+            self._run(day(5) + timedelta(hours=2))
+        self.assertFalse(self._new_mails, "no second notice for the same debt")
+        second = move.collection_event_ids - first
+        self.assertEqual(second.step_id.ruler_id.name, "Second")
+        self.assertEqual(second.state, "done")
+        self.assertEqual(second.covered_event_id, first)
+
+    def test_the_preview_shows_a_covered_notice(self):
+        self.customer.collection_ruler_id = self._notice_ruler()
+        first = self._create_invoice()
+        second = self._create_invoice(due=DUE_DATE + timedelta(days=3))
+        with self.mock_mail_gateway():
+            self._run_letters(day(5))
+        self.cron.nextcall = day(6)
+        with freeze_time(day(6)):
+            preview = self.env["collection.ruler.preview"].create({"days": 5})
+            preview.action_preview()
+        line = preview.line_ids.filtered(lambda line: line.move_id == second)
+        self.assertEqual(line.outcome, "cover")
+        self.assertIn(first.name, line.reason)
+        self.assertEqual(preview.message_count, 0, "nothing goes out")
+        self.assertEqual(second.collection_event_ids.state, "scheduled")

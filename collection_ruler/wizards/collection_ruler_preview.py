@@ -30,6 +30,7 @@ MAX_RERUNS = 3
 
 OUTCOMES = [
     ("send", "Goes Out"),
+    ("cover", "Covered by an Earlier Letter"),
     ("fail", "Fails"),
     ("fall_back", "Falls Back"),
     ("wait", "Waits for Contact Hours"),
@@ -223,6 +224,8 @@ class CollectionRulerPreview(models.TransientModel):
             if event.not_before and event.not_before > at:
                 return "wait"
             return "defer" if event.failure_reason else None
+        if event.state == "done" and event.covered_event_id:
+            return "cover"
         return {
             "done": "send",
             "failed": "fail",
