@@ -82,8 +82,10 @@ class CollectionChannelLetter(models.AbstractModel):
     @api.model
     def _get_step_warning(self, step):
         template = step.mail_template_id
-        if step.letter_send_email and template and not self._is_letter_template(
-            template
+        if (
+            step.letter_send_email
+            and template
+            and not self._is_letter_template(template)
         ):
             return self.env._(
                 "The email template %(template)s is not a letter's: the letter "
@@ -107,11 +109,53 @@ class CollectionChannelLetter(models.AbstractModel):
         )
 
     @api.model
+    def _is_emailed(self, event):
+        """Whether ``event``'s letter goes by email rather than by post."""
+        return bool(event.step_id.letter_send_email and event.move_id.partner_id.email)
+
+    @api.model
+    def _get_unreachable_reasons(self, events):
+        # A letter to post needs an address to post it to.
+        reasons = {}
+        for event in events:
+            partner = event.move_id.partner_id
+            if self._is_emailed(event):
+                continue
+            if not partner.street or not (partner.city or partner.zip):
+                reasons[event.id] = self.env._(
+                    "%(customer)s has no postal address (street and city or ZIP "
+                    "code) to post the letter to.",
+                    customer=partner.display_name,
+                )
+        return reasons
+
+    @api.model
+    def _split_unreachable(self, events):
+        # A debit notice exists to precede a credit-bureau registration, which
+        # names the debtor by CPF or CNPJ: without one, no notice goes out.
+        outcomes = {}
+        for event in events:
+            debtor = event.move_id.commercial_partner_id
+            if self._get_event_letter_type(event) == "debit_notice" and not debtor.vat:
+                outcomes[event.id] = Outcome.failed(
+                    self.env._(
+                        "%(customer)s has no CPF or CNPJ: a credit bureau cannot "
+                        "register a debtor it cannot identify, so the debit notice "
+                        "is not sent. Fill in the customer's tax ID and retry.",
+                        customer=debtor.display_name,
+                    )
+                )
+        unreachable, events = super()._split_unreachable(
+            events.filtered(lambda e: e.id not in outcomes)
+        )
+        return outcomes | unreachable, events
+
+    @api.model
     def _execute_batch(self, events, deadline=None):
         """Render each letter, then email in one batch those that are emailed."""
         self._check_creditor(events.company_id)
+        outcomes, events = self._split_unreachable(events)
         rendered = {}
-        outcomes = {}
         for event in events:
             if rendered and deadline and time.monotonic() > deadline:
                 break  # the rest stays scheduled for the next run
@@ -120,7 +164,7 @@ class CollectionChannelLetter(models.AbstractModel):
                 rendered[event.id] = outcomes[event.id]
         to_email = self.env["collection.ruler.event"]
         for event in events.filtered(lambda e: e.id in rendered):
-            if event.step_id.letter_send_email and event.move_id.partner_id.email:
+            if self._is_emailed(event):
                 to_email |= event
         Email = self.env["collection.channel.email"]
         for template in to_email.step_id.mail_template_id:

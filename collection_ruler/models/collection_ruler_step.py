@@ -250,7 +250,9 @@ class CollectionRulerStep(models.Model):
         for step in self:
             defaults = step._get_channel()._get_step_defaults()
             for code in codes:
-                for fname in self.env[f"collection.channel.{code}"]._get_step_defaults():
+                for fname in self.env[
+                    f"collection.channel.{code}"
+                ]._get_step_defaults():
                     if fname not in defaults:
                         step[fname] = False
             step.update(defaults)

@@ -132,7 +132,14 @@ class TestLetterStep(CollectionLetterCommon):
 
     def test_letters_without_email_wait_to_be_printed(self):
         self.customer.email = False
-        self.customer_2.write({"email": False, "vat": "11.444.777/0001-61"})
+        self.customer_2.write(
+            {
+                "email": False,
+                "vat": "11.444.777/0001-61",
+                "street": "Rua Chile, 7",
+                "city": "Salvador",
+            }
+        )
         moves = self._create_invoice() | self._create_invoice(partner=self.customer_2)
         with self.mock_mail_gateway():
             self._run_letters(day(5))
@@ -192,7 +199,14 @@ class TestLetterStep(CollectionLetterCommon):
     def test_printing_withdraws_a_letter_paid_behind_the_hooks(self):
         """Printing checks each invoice again, whatever the hooks missed."""
         self.customer.email = False
-        self.customer_2.write({"email": False, "vat": "11.444.777/0001-61"})
+        self.customer_2.write(
+            {
+                "email": False,
+                "vat": "11.444.777/0001-61",
+                "street": "Rua Chile, 7",
+                "city": "Salvador",
+            }
+        )
         paid = self._create_invoice()
         due = self._create_invoice(partner=self.customer_2)
         self._run_letters(day(5))
@@ -220,7 +234,14 @@ class TestLetterStep(CollectionLetterCommon):
     def test_print_button_on_a_selection(self):
         """The list button calls the method on the selected records."""
         self.customer.email = False
-        self.customer_2.write({"email": False, "vat": "11.444.777/0001-61"})
+        self.customer_2.write(
+            {
+                "email": False,
+                "vat": "11.444.777/0001-61",
+                "street": "Rua Chile, 7",
+                "city": "Salvador",
+            }
+        )
         move = self._create_invoice()
         other = self._create_invoice(partner=self.customer_2)
         self._run_letters(day(5))
@@ -368,3 +389,46 @@ class TestOneLetterPerDebt(CollectionLetterCommon):
         self.assertIn(first.name, line.reason)
         self.assertEqual(preview.message_count, 0, "nothing goes out")
         self.assertEqual(second.collection_event_ids.state, "scheduled")
+
+
+@tagged("post_install", "-at_install")
+class TestLetterRecipient(CollectionLetterCommon):
+    """No letter without a debtor to send it to."""
+
+    def _run_letters(self, when):
+        with mute_logger("odoo.addons.base.models.ir_actions_report"):
+            return self._run(when, force_report_rendering=True)
+
+    def _notice(self, move):
+        step = self.env.ref("collection_ruler.collection_ruler_step_debit_notice")
+        return self._events(move)[step]
+
+    def test_a_letter_to_post_needs_an_address(self):
+        self.customer.write({"email": False, "street": False})
+        move = self._create_invoice()
+        self._run_letters(day(5))
+        notice = self._notice(move)
+        self.assertEqual(notice.state, "failed")
+        self.assertIn("has no postal address", notice.failure_reason)
+        self.assertFalse(notice.letter_attachment_id, "nothing to print")
+        self.assertFalse(self.Event.search([("letter_to_print", "=", True)]))
+
+    def test_an_emailed_letter_needs_no_address(self):
+        self.customer.street = False
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run_letters(day(5))
+        notice = self._notice(move)
+        self.assertEqual(notice.state, "done")
+        self.assertEqual(notice.letter_delivery, "email")
+
+    def test_a_debit_notice_needs_the_debtors_tax_id(self):
+        self.customer.vat = False
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run_letters(day(5))
+        notice = self._notice(move)
+        self.assertEqual(notice.state, "failed")
+        self.assertIn("has no CPF or CNPJ", notice.failure_reason)
+        self.assertFalse(self._mails_to(self.customer), "no notice emailed")
+        self.assertFalse(notice.letter_attachment_id)
