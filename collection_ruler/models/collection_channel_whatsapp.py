@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.tools.misc import format_amount, format_date
 
 from ..tools import whatsapp_cloud
@@ -20,6 +20,13 @@ VALUES = [
 ]
 
 
+def _placeholders(count):
+    """``{{1}}…{{n}}``, as a template numbers its ``count`` variables."""
+    if count == 1:
+        return "{{1}}"
+    return f"{{{{1}}}}…{{{{{count}}}}}"
+
+
 class CollectionRulerStep(models.Model):
     _inherit = "collection.ruler.step"
 
@@ -34,12 +41,31 @@ class CollectionRulerStep(models.Model):
         help="An approved template of the utility category, synced from the "
         "provider's business account.",
     )
+    whatsapp_template_body = fields.Text(
+        related="whatsapp_template_id.body",
+        string="Template Text",
+        help="The text Meta approved: each {{n}} is filled with the value of "
+        "the variable numbered n below.",
+    )
     whatsapp_param_ids = fields.One2many(
         comodel_name="collection.ruler.step.whatsapp.param",
         inverse_name="step_id",
         string="Template Variables",
         copy=True,
     )
+
+    @api.onchange("whatsapp_template_id")
+    def _onchange_whatsapp_template_id(self):
+        """One line per variable of the chosen template, numbered {{1}} to
+        {{n}} in order: the values already chosen are kept in that order."""
+        for step in self:
+            count = step.whatsapp_template_id.variable_count
+            values = step.whatsapp_param_ids.sorted("sequence").mapped("value")
+            values = (values + [False] * count)[:count]
+            step.whatsapp_param_ids = [Command.clear()] + [
+                Command.create({"sequence": number, "value": value})
+                for number, value in enumerate(values, start=1)
+            ]
 
 
 class CollectionRulerStepWhatsAppParam(models.Model):
@@ -51,7 +77,20 @@ class CollectionRulerStepWhatsAppParam(models.Model):
         comodel_name="collection.ruler.step", required=True, ondelete="cascade"
     )
     sequence = fields.Integer(default=10)
+    placeholder = fields.Char(
+        string="Variable",
+        compute="_compute_placeholder",
+        help="The template's variable this value fills: the first line is {{1}}.",
+    )
     value = fields.Selection(selection=VALUES, required=True)
+
+    @api.depends("sequence", "step_id.whatsapp_param_ids")
+    def _compute_placeholder(self):
+        for param in self:
+            params = list(param.step_id.whatsapp_param_ids.sorted("sequence"))
+            param.placeholder = (
+                f"{{{{{params.index(param) + 1}}}}}" if param in params else False
+            )
 
 
 class CollectionChannelWhatsApp(models.AbstractModel):
@@ -78,13 +117,24 @@ class CollectionChannelWhatsApp(models.AbstractModel):
                     "Choose an approved WhatsApp template of the utility category."
                 )
             ]
+        if step.whatsapp_param_ids and not template.variable_count:
+            return [
+                self.env._(
+                    "The template %(template)s has no variables: remove the "
+                    "step's values.",
+                    template=template.display_name,
+                )
+            ]
         if len(step.whatsapp_param_ids) != template.variable_count:
             return [
                 self.env._(
-                    "The template %(template)s has %(count)s variables: give "
-                    "each one a value.",
+                    "The template %(template)s has %(count)s variables, "
+                    "%(placeholders)s, and the step gives %(given)s values: give "
+                    "each variable one value, in order.",
                     template=template.display_name,
                     count=template.variable_count,
+                    placeholders=_placeholders(template.variable_count),
+                    given=len(step.whatsapp_param_ids),
                 )
             ]
         # Every collection message names its creditor (CDC art. 42-A): in the

@@ -1,7 +1,14 @@
-from odoo import api, fields, models
-from odoo.exceptions import UserError
+import re
+from contextlib import contextmanager
+from urllib.parse import urlsplit
 
-from ..tools import whatsapp_cloud
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..tools import provider_http, whatsapp_cloud
+
+# A phone number in E.164: a plus sign, then 8 to 15 digits.
+E164 = re.compile(r"\+[1-9]\d{7,14}")
 
 
 class CollectionProvider(models.Model):
@@ -10,14 +17,18 @@ class CollectionProvider(models.Model):
     In the manner of ``payment.provider``: one record per account, a ``code``
     per service (open to ``selection_add``), and a state. *Disabled* sends
     nothing; *Test* records each message and simulates its delivery, so that
-    nothing leaves Odoo; *Enabled* calls the service. Credentials are
-    readable only by administrators.
+    no message leaves Odoo (*Test Connection* and a template sync still ask
+    the service, to check the credentials before going live); *Enabled*
+    calls the service. Credentials are readable only by administrators.
 
     A provider's code ``<code>`` implements ``_<code>_send(message)``, which
-    returns the service's id for the message, and ``_<code>_default_url()``,
-    the base URL of its API, which the system parameter
+    returns the service's id for the message; ``_<code>_default_url()``, the
+    base URL of its API, which the system parameter
     ``collection_ruler.<code>_url`` overrides (a staging server, or a test's
-    fake server).
+    fake server); ``_<code>_service_name()``, the service as a person knows
+    it (Meta, Twilio...); and ``_<code>_test_connection()``, which asks the
+    service about the account without sending anything and returns what
+    names it (a number, an account name).
     """
 
     _name = "collection.provider"
@@ -92,6 +103,29 @@ class CollectionProvider(models.Model):
         for provider in self:
             provider.message_count = counts.get(provider, 0)
 
+    # === Constraints === #
+
+    def _check_phone_numbers(self, fnames):
+        """Raise unless each of ``fnames`` is empty or in E.164, as their
+        help says: Twilio and Zenvia take no other form.
+
+        :param list fnames: the names of phone number fields of this model
+        :raises ValidationError: a number that is not in E.164
+        """
+        for provider in self:
+            for fname in fnames:
+                number = provider[fname]
+                if number and not E164.fullmatch(number):
+                    raise ValidationError(
+                        self.env._(
+                            "%(field)s must be in E.164 format: a + followed by 8 "
+                            "to 15 digits, without spaces or dashes (such as "
+                            "+551140040000), not “%(number)s”.",
+                            field=self._fields[fname]._description_string(self.env),
+                            number=number,
+                        )
+                    )
+
     # === Sending === #
 
     @api.model
@@ -118,8 +152,74 @@ class CollectionProvider(models.Model):
         )
         return url or getattr(self, f"_{self.code}_default_url")()
 
+    def _get_service_name(self):
+        """The service as a person knows it, for the messages they read."""
+        self.ensure_one()
+        return getattr(self, f"_{self.code}_service_name")()
+
+    @contextmanager
+    def _readable_errors(self):
+        """Turn a failed call to the service into a one-line ``UserError``,
+        for the buttons a person presses (the queue retries on its own).
+
+        :raises UserError: the service could not be reached, did not answer,
+            or refused the request
+        """
+        self.ensure_one()
+        service = self._get_service_name()
+        try:
+            yield
+        except provider_http.ProviderUnreachableError as error:
+            raise UserError(
+                self.env._(
+                    "Could not reach %(service)s (%(host)s): check the network and "
+                    "try again.",
+                    service=service,
+                    host=urlsplit(self._get_url()).netloc,
+                )
+            ) from error
+        except provider_http.ProviderTransientError as error:
+            raise UserError(
+                self.env._(
+                    "%(service)s could not answer right now (%(reason)s): try "
+                    "again in a few minutes.",
+                    service=service,
+                    reason=error,
+                )
+            ) from error
+        except provider_http.ProviderError as error:
+            raise UserError(
+                self.env._(
+                    "%(service)s refused the request: %(reason)s",
+                    service=service,
+                    reason=error,
+                )
+            ) from error
+
+    def _check_credentials(self, fnames):
+        """Raise unless the credentials ``fnames`` are filled in.
+
+        :raises UserError: naming the empty ones
+        """
+        self.ensure_one()
+        missing = [
+            self._fields[fname]._description_string(self.env)
+            for fname in fnames
+            if not self.sudo()[fname]
+        ]
+        if missing:
+            raise UserError(
+                self.env._(
+                    "Fill in %(fields)s on the Credentials tab first.",
+                    fields=", ".join(missing),
+                )
+            )
+
     def _whatsapp_cloud_default_url(self):
         return whatsapp_cloud.GRAPH_URL
+
+    def _whatsapp_cloud_service_name(self):
+        return "Meta"
 
     def _send(self, message):
         """Send ``message`` through the service, or simulate it in test.
@@ -143,7 +243,42 @@ class CollectionProvider(models.Model):
         )
         return client.send(message.payload)
 
+    def _whatsapp_cloud_test_connection(self):
+        self._check_credentials(["whatsapp_phone_number_id", "whatsapp_access_token"])
+        client = whatsapp_cloud.WhatsAppCloud(
+            self.whatsapp_phone_number_id, self.whatsapp_access_token, self._get_url()
+        )
+        number = client.get_phone_number()
+        display = number.get("display_phone_number") or self.whatsapp_phone_number_id
+        name = number.get("verified_name")
+        return f"{display} ({name})" if name else display
+
     # === Actions === #
+
+    def action_test_connection(self):
+        """Ask the service about the account, sending nothing: in any state,
+        so that the credentials are checked before the provider is enabled.
+
+        :return: a notification naming the account
+        :raises UserError: a missing credential, or the service's error
+        """
+        self.ensure_one()
+        provider = self.sudo()
+        with provider._readable_errors():
+            account = getattr(provider, f"_{self.code}_test_connection")()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": self.env._(
+                    "Connected to %(service)s: %(account)s.",
+                    service=provider._get_service_name(),
+                    account=account,
+                ),
+                "sticky": False,
+            },
+        }
 
     def action_view_messages(self):
         self.ensure_one()

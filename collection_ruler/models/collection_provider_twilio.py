@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..tools import twilio_voice
 
@@ -33,8 +33,22 @@ class CollectionProvider(models.Model):
         help="A Twilio number able to call Brazil, in E.164 (+55...).",
     )
 
+    @api.constrains("twilio_from_number")
+    def _check_twilio_from_number(self):
+        self._check_phone_numbers(["twilio_from_number"])
+
     def _twilio_voice_default_url(self):
         return twilio_voice.API_URL
+
+    def _twilio_voice_service_name(self):
+        return "Twilio"
+
+    def _twilio_voice_test_connection(self):
+        self._check_credentials(["twilio_account_sid", "twilio_auth_token"])
+        client = twilio_voice.TwilioVoice(
+            self.twilio_account_sid, self.twilio_auth_token, self._get_url()
+        )
+        return client.get_account().get("friendly_name") or self.twilio_account_sid
 
     def _twilio_voice_send(self, message):
         client = twilio_voice.TwilioVoice(

@@ -77,9 +77,16 @@ class CollectionProvider(models.Model):
             )
 
     def action_sync_templates(self):
-        """Fetch the business account's templates, with their status."""
+        """Fetch the business account's templates, with their status (in
+        test mode too: it sends nothing).
+
+        :raises UserError: a missing credential, or Meta's error, readable
+        """
         self.ensure_one()
-        count = self.env["collection.whatsapp.template"].sudo()._sync(self.sudo())
+        provider = self.sudo()
+        provider._check_credentials(["whatsapp_account_id", "whatsapp_access_token"])
+        with provider._readable_errors():
+            count = self.env["collection.whatsapp.template"].sudo()._sync(provider)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

@@ -39,7 +39,7 @@ class CollectionProvider(models.Model):
         string="Zenvia Caller Number",
         groups="base.group_system",
         help="The number the customer sees (Zenvia's 'bina'), when the "
-        "account has one.",
+        "account has one, in E.164 (+55...).",
     )
     zenvia_webhook_token = fields.Char(
         string="Zenvia Webhook Secret",
@@ -65,8 +65,19 @@ class CollectionProvider(models.Model):
                 f"{provider.id}/{provider.zenvia_webhook_token}"
             )
 
+    @api.constrains("zenvia_caller_id")
+    def _check_zenvia_caller_id(self):
+        self._check_phone_numbers(["zenvia_caller_id"])
+
     def _zenvia_voice_default_url(self):
         return zenvia_voice.API_URL
+
+    def _zenvia_voice_service_name(self):
+        return "Zenvia"
+
+    def _zenvia_voice_test_connection(self):
+        self._check_credentials(["zenvia_access_token"])
+        return self._zenvia_client().get_account().get("nome") or self.name
 
     def _zenvia_client(self):
         return zenvia_voice.ZenviaVoice(

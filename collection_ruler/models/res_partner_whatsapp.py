@@ -51,14 +51,39 @@ class ResPartner(models.Model):
         "opted-out customer is never messaged on WhatsApp.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        vals_list = [
+            self._collection_whatsapp_opt_in_values(vals)
+            if vals.get("collection_whatsapp_opt_in")
+            else vals
+            for vals in vals_list
+        ]
+        return super().create(vals_list)
+
     def write(self, vals):
-        if vals.get("collection_whatsapp_opt_in") and not vals.get(
-            "collection_whatsapp_opt_in_date"
-        ):
-            vals = dict(vals, collection_whatsapp_opt_in_date=fields.Datetime.now())
-            # A new opt-in lifts an earlier opt-out.
-            vals.setdefault("collection_whatsapp_opt_out_date", False)
+        if vals.get("collection_whatsapp_opt_in"):
+            vals = self._collection_whatsapp_opt_in_values(vals)
         return super().write(vals)
+
+    def _collection_whatsapp_opt_in_values(self, vals):
+        """``vals`` of an opt-in, with its date (now) and its source (who
+        recorded it) unless they are given; a new opt-in lifts an earlier
+        opt-out.
+
+        :param dict vals: values that set ``collection_whatsapp_opt_in``
+        :return: a new dict
+        """
+        vals = dict(vals)
+        if not vals.get("collection_whatsapp_opt_in_date"):
+            vals["collection_whatsapp_opt_in_date"] = fields.Datetime.now()
+        if not vals.get("collection_whatsapp_opt_in_source"):
+            company = self.env.company
+            vals["collection_whatsapp_opt_in_source"] = self.with_context(
+                lang=company._collection_get_lang()
+            ).env._("Recorded in Odoo by %(user)s", user=self.env.user.name)
+        vals.setdefault("collection_whatsapp_opt_out_date", False)
+        return vals
 
     @api.model
     def _collection_find_by_whatsapp(self, number, company):

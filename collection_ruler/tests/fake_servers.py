@@ -75,6 +75,15 @@ class FakeServer:
         self.httpd.server_close()
 
 
+def refused_url():
+    """The URL of a port on 127.0.0.1 where nothing listens: a connection to
+    it is refused, as to a provider that cannot be reached."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
 @contextmanager
 def only_local_network():
     """Refuse any connection but to 127.0.0.1: proof that tests reach no

@@ -4,18 +4,21 @@ The WhatsApp Cloud API is a fake server on 127.0.0.1; a socket guard fails
 any test that would reach anything else.
 """
 
+import re
 from datetime import datetime, timedelta
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from lxml import etree
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from ..models.collection_provider_message import SENDING_GRACE
 from ..tools import whatsapp_cloud
 from .common import SimulatedCrash
-from .fake_servers import FakeServer, only_local_network
+from .fake_servers import FakeServer, only_local_network, refused_url
 
 NOW = datetime(2026, 3, 10, 12, 0)
 WAMID = "wamid.HBgNNTUxMTk4NzY1NDMyMRUCABEYEjQ1"
@@ -237,3 +240,179 @@ class TestProviderQueue(TransactionCase):
             provider.read(["whatsapp_access_token"])
         with self.assertRaises(AccessError):
             provider.write({"state": "disabled"})
+
+
+def button_visible(view, name, **record):
+    """Whether the header button ``name`` of ``view`` shows for ``record``."""
+    (button,) = etree.fromstring(view.arch).xpath(f"//button[@name='{name}']")
+    return not safe_eval(button.get("invisible") or "False", record)
+
+
+@tagged("post_install", "-at_install")
+class TestProviderConnection(TransactionCase):
+    """Test Connection and Sync Templates, as a person presses them: a one-line
+    error they can read, never a traceback, and in test mode too."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.provider = cls.env["collection.provider"].create(
+            {
+                "name": "WhatsApp",
+                "code": "whatsapp_cloud",
+                "state": "test",
+                "whatsapp_phone_number_id": "106540352242922",
+                "whatsapp_account_id": "102290129340398",
+                "whatsapp_access_token": "EAAtoken",
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.server = self.enterContext(FakeServer())
+        self.enterContext(only_local_network())
+        self._point_at(self.server.url)
+
+    def _point_at(self, url):
+        self.env["ir.config_parameter"].set_param(
+            "collection_ruler.whatsapp_cloud_url", url
+        )
+
+    def test_test_connection_and_sync_work_in_test_mode(self):
+        view = self.env.ref("collection_ruler.collection_provider_view_form")
+        for name in ("action_sync_templates", "action_test_connection"):
+            self.assertTrue(
+                button_visible(view, name, code="whatsapp_cloud", state="test"), name
+            )
+        self.server.script(
+            (
+                200,
+                {
+                    "display_phone_number": "+55 11 4004-0000",
+                    "verified_name": "Padaria Central",
+                    "id": "106540352242922",
+                },
+            )
+        )
+        action = self.provider.action_test_connection()
+        self.assertEqual(
+            action["params"],
+            {
+                "type": "success",
+                "message": "Connected to Meta: +55 11 4004-0000 (Padaria Central).",
+                "sticky": False,
+            },
+        )
+        (request,) = self.server.requests
+        self.assertEqual(request["path"].split("?")[0], "/v21.0/106540352242922")
+        self.assertIn("fields=display_phone_number", request["path"])
+        self.assertEqual(request["headers"]["Authorization"], "Bearer EAAtoken")
+        self.server.script(
+            (
+                200,
+                {
+                    "data": [
+                        {
+                            "name": "fatura_vencida",
+                            "language": "pt_BR",
+                            "status": "APPROVED",
+                            "category": "UTILITY",
+                            "components": [{"type": "BODY", "text": "Olá, {{1}}."}],
+                        }
+                    ]
+                },
+            )
+        )
+        action = self.provider.action_sync_templates()
+        self.assertEqual(action["params"]["message"], "1 templates synced.")
+        self.assertEqual(self.provider.whatsapp_template_ids.name, "fatura_vencida")
+        self.assertEqual(self.provider.state, "test")
+
+    def test_meta_out_of_reach_is_one_line_to_read(self):
+        self.provider.state = "enabled"
+        url = refused_url()
+        self._point_at(url)
+        host = url.removeprefix("http://")
+        expected = f"Could not reach Meta ({host}): check the network and try again."
+        with self.assertRaisesRegex(UserError, f"^{re.escape(expected)}$"):
+            self.provider.action_sync_templates()
+        with self.assertRaisesRegex(UserError, f"^{re.escape(expected)}$"):
+            self.provider.action_test_connection()
+        self.assertFalse(self.provider.whatsapp_template_ids)
+
+    def test_meta_refusal_and_missing_credentials_are_readable(self):
+        error = {"message": "Invalid OAuth access token.", "code": 190}
+        self.server.script((401, {"error": error}))
+        with self.assertRaisesRegex(
+            UserError, r"^Meta refused the request: Invalid OAuth access token\.$"
+        ):
+            self.provider.action_test_connection()
+        self.server.script((503, {"error": {"message": "Service unavailable"}}))
+        with self.assertRaisesRegex(
+            UserError, r"^Meta could not answer right now \(HTTP 503: Service"
+        ):
+            self.provider.action_sync_templates()
+        requests = len(self.server.requests)
+        self.provider.whatsapp_access_token = False
+        with self.assertRaisesRegex(
+            UserError, "Fill in Access Token on the Credentials tab first"
+        ):
+            self.provider.action_test_connection()
+        with self.assertRaisesRegex(
+            UserError, "Fill in Access Token on the Credentials tab first"
+        ):
+            self.provider.action_sync_templates()
+        self.assertEqual(len(self.server.requests), requests, "nothing asked")
+
+    def test_every_provider_has_test_connection(self):
+        view = self.env.ref("collection_ruler.collection_provider_view_form")
+        codes = self.env["collection.provider"]._fields["code"].get_values(self.env)
+        self.assertEqual(set(codes), {"whatsapp_cloud", "twilio_voice", "zenvia_voice"})
+        for code in codes:
+            provider = self.provider.new({"code": code, "name": code})
+            self.assertTrue(hasattr(provider, f"_{code}_test_connection"), code)
+            self.assertTrue(hasattr(provider, f"_{code}_service_name"), code)
+            for state in ("disabled", "test", "enabled"):
+                self.assertTrue(
+                    button_visible(
+                        view, "action_test_connection", code=code, state=state
+                    ),
+                    (code, state),
+                )
+
+    def test_phone_fields_must_be_e164(self):
+        provider = self.env["collection.provider"].create(
+            {
+                "name": "Twilio",
+                "code": "twilio_voice",
+                "twilio_from_number": "+551140040000",
+                "zenvia_caller_id": "+5511987654321",
+            }
+        )
+        for fname, label in (
+            ("twilio_from_number", "Caller Number"),
+            ("zenvia_caller_id", "Zenvia Caller Number"),
+        ):
+            for number in (
+                "(11) 4004-0000",
+                "+55 11 4004-0000",
+                "+5511",
+                "551140040000",
+            ):
+                with (
+                    self.assertRaisesRegex(
+                        ValidationError,
+                        f"^{label} must be in E.164 format: a \\+ followed by 8 "
+                        f"to 15 digits, without spaces or dashes \\(such as "
+                        f"\\+551140040000\\), not “{re.escape(number)}”.$",
+                    ),
+                    self.env.cr.savepoint(),
+                ):
+                    provider.write({fname: number})
+            self.assertIn(
+                "E.164", provider._fields[fname]._description_help(self.env), fname
+            )
+        provider.write(
+            {"twilio_from_number": "+14155550123", "zenvia_caller_id": False}
+        )
+        self.assertEqual(provider.twilio_from_number, "+14155550123")

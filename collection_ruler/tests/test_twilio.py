@@ -5,11 +5,12 @@ from urllib.parse import parse_qs
 
 from lxml import etree
 
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from ..tools import twilio_voice
-from .fake_servers import FakeServer, only_local_network
+from .fake_servers import FakeServer, only_local_network, refused_url
 
 TOKEN = "twilio-auth-token"
 SID = "CA5f1d3c2b9e8a7f6e5d4c3b2a1f0e9d8c"
@@ -120,6 +121,38 @@ class TestTwilioVoice(HttpCase):
         self.env["collection.provider.message"]._send_queue()
         self.assertEqual(message.state, "failed")
         self.assertEqual(message.failure_reason, "Geo Permission not enabled (21215)")
+
+    def test_test_connection_names_the_account_or_says_what_failed(self):
+        self.provider.state = "test"
+        self.server.script(
+            (200, {"friendly_name": "Padaria Central", "status": "active"}),
+            (401, {"code": 20003, "message": "Authenticate", "status": 401}),
+        )
+        action = self.provider.action_test_connection()
+        self.assertEqual(
+            action["params"]["message"], "Connected to Twilio: Padaria Central."
+        )
+        (request,) = self.server.requests
+        self.assertEqual(request["method"], "GET")
+        self.assertEqual(
+            request["path"],
+            "/2010-04-01/Accounts/AC0123456789abcdef0123456789abcdef.json",
+        )
+        self.assertTrue(request["headers"]["Authorization"].startswith("Basic "))
+        with self.assertRaisesRegex(
+            UserError, r"^Twilio refused the request: Authenticate \(20003\)$"
+        ):
+            self.provider.action_test_connection()
+        url = refused_url()
+        self.env["ir.config_parameter"].set_param(
+            "collection_ruler.twilio_voice_url", url
+        )
+        with self.assertRaisesRegex(
+            UserError,
+            rf"^Could not reach Twilio \({url.removeprefix('http://')}\): check the "
+            "network and try again.$",
+        ):
+            self.provider.action_test_connection()
 
     def _callback(self, params, token=TOKEN):
         path = f"/collection_ruler/twilio/{self.provider.id}/status"

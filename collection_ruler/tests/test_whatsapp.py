@@ -1,9 +1,11 @@
 """The WhatsApp step: templates synced from Meta, a message per event in the
 customer's language, sent after the run through the provider's queue."""
 
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import CollectionRulerCommon, day
 from .fake_servers import FakeServer, only_local_network
@@ -142,6 +144,116 @@ class TestWhatsAppStep(CollectionRulerCommon):
         )
         with self.assertRaisesRegex(ValidationError, "of the utility category"):
             step.whatsapp_template_id = promo
+
+    def test_choosing_a_template_numbers_its_variables_beside_its_text(self):
+        self._sync()
+        template = self.provider.whatsapp_template_ids.filtered(
+            lambda t: t.name == "fatura_vencida"
+        )
+        short = template.copy(
+            {"name": "lembrete_curto", "body": "Olá, {{1}}. Credor: {{2}}."}
+        )
+        ruler = self.env["collection.ruler"].create({"name": "WhatsApp ruler"})
+        form = Form(
+            self.env["collection.ruler.step"].with_context(default_ruler_id=ruler.id)
+        )
+        form.name = "WhatsApp a week late"
+        form.offset_days = 7
+        form.channel = "whatsapp"
+        form.whatsapp_template_id = template
+        self.assertEqual(form.whatsapp_template_body, BODY)
+        values = ("partner_name", "invoice_number", "amount_due", "due_date")
+        values += ("pay_link", "creditor")
+        self.assertEqual(len(form.whatsapp_param_ids), 6, "one line per variable")
+        for index, value in enumerate(values):
+            with form.whatsapp_param_ids.edit(index) as line:
+                self.assertEqual(line.placeholder, f"{{{{{index + 1}}}}}")
+                self.assertFalse(line.value)
+                line.value = value
+        step = form.save()
+        self.assertEqual(
+            step.whatsapp_param_ids.mapped("placeholder"),
+            ["{{1}}", "{{2}}", "{{3}}", "{{4}}", "{{5}}", "{{6}}"],
+        )
+        self.assertEqual(tuple(step.whatsapp_param_ids.mapped("value")), values)
+        # Another template: as many lines as it has variables, values kept.
+        form = Form(step)
+        form.whatsapp_template_id = short
+        self.assertEqual(form.whatsapp_template_body, "Olá, {{1}}. Credor: {{2}}.")
+        self.assertEqual(len(form.whatsapp_param_ids), 2)
+        with form.whatsapp_param_ids.edit(1) as line:
+            self.assertEqual(
+                (line.placeholder, line.value), ("{{2}}", "invoice_number")
+            )
+            line.value = "creditor"
+        form.save()
+        self.assertEqual(
+            step.whatsapp_param_ids.mapped("value"), ["partner_name", "creditor"]
+        )
+        self.assertEqual(
+            step.whatsapp_param_ids.mapped("placeholder"), ["{{1}}", "{{2}}"]
+        )
+
+    def test_a_step_saved_alone_checks_its_variables(self):
+        self._sync()
+        step = self._step().step_ids
+        error = (
+            r"^The template fatura_vencida \(pt_BR\) has 6 variables, "
+            r"\{\{1\}\}…\{\{6\}\}, and the step gives 5 values: give each "
+            r"variable one value, in order\.$"
+        )
+        form = Form(step)
+        form.whatsapp_param_ids.remove(5)
+        with self.assertRaisesRegex(ValidationError, error), self.env.cr.savepoint():
+            form.save()
+        self.env.invalidate_all()
+        with self.assertRaisesRegex(ValidationError, error), self.env.cr.savepoint():
+            step.write(
+                {"whatsapp_param_ids": [Command.delete(step.whatsapp_param_ids[-1].id)]}
+            )
+        self.env.invalidate_all()
+        self.assertEqual(len(step.whatsapp_param_ids), 6)
+
+    def test_an_opt_in_on_a_new_customer_records_its_date_and_source(self):
+        Partner = self.env["res.partner"]
+        with freeze_time(day(0)):
+            signed, ticked, never = Partner.create(
+                [
+                    {
+                        "name": "Clínica Vida Plena",
+                        "collection_whatsapp_opt_in": True,
+                        "collection_whatsapp_opt_in_source": "Contrato, cláusula 12",
+                    },
+                    {"name": "Oficina Boa Vista", "collection_whatsapp_opt_in": True},
+                    {"name": "Mercado Central"},
+                ]
+            )
+        self.assertEqual(
+            (
+                signed.collection_whatsapp_opt_in_date,
+                signed.collection_whatsapp_opt_in_source,
+            ),
+            (day(0), "Contrato, cláusula 12"),
+        )
+        self.assertEqual(
+            (
+                ticked.collection_whatsapp_opt_in_date,
+                ticked.collection_whatsapp_opt_in_source,
+            ),
+            (day(0), f"Recorded in Odoo by {self.env.user.name}"),
+        )
+        self.assertFalse(never.collection_whatsapp_opt_in_date)
+        self.assertFalse(never.collection_whatsapp_opt_in_source)
+        # A later opt-in, as on the customer's form, records them the same way.
+        with freeze_time(day(1)):
+            never.collection_whatsapp_opt_in = True
+        self.assertEqual(
+            (
+                never.collection_whatsapp_opt_in_date,
+                never.collection_whatsapp_opt_in_source,
+            ),
+            (day(1), f"Recorded in Odoo by {self.env.user.name}"),
+        )
 
     def test_a_step_must_identify_the_creditor(self):
         self._sync()

@@ -8,11 +8,12 @@ from datetime import timedelta
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from .common import day
-from .fake_servers import FakeServer, only_local_network
+from .fake_servers import FakeServer, only_local_network, refused_url
 
 CALL_ID = 4321
 MP3 = b"ID3\x03\x00\x00\x00\x00\x00\x00fake mp3 frames"
@@ -123,6 +124,44 @@ class TestZenviaVoice(HttpCase):
         self.Message._send_queue()
         self.assertEqual(message.state, "failed")
         self.assertEqual(message.failure_reason, "numero_destino inválido (motivo 11)")
+
+    def test_test_connection_names_the_account_or_says_what_failed(self):
+        self.provider.state = "test"
+        self.server.script(
+            zenvia({"id": 1, "nome": "Padaria Central", "saldo": 950.64}),
+            (
+                200,
+                {
+                    "status": 403,
+                    "sucesso": False,
+                    "motivo": 3,
+                    "mensagem": "Access-Token inválido",
+                    "dados": None,
+                },
+            ),
+        )
+        action = self.provider.action_test_connection()
+        self.assertEqual(
+            action["params"]["message"], "Connected to Zenvia: Padaria Central."
+        )
+        (request,) = self.server.requests
+        self.assertEqual((request["method"], request["path"]), ("GET", "/conta"))
+        self.assertEqual(request["headers"]["Access-Token"], "zenvia-token")
+        with self.assertRaisesRegex(
+            UserError,
+            r"^Zenvia refused the request: Access-Token inválido \(motivo 3\)$",
+        ):
+            self.provider.action_test_connection()
+        url = refused_url()
+        self.env["ir.config_parameter"].set_param(
+            "collection_ruler.zenvia_voice_url", url
+        )
+        with self.assertRaisesRegex(
+            UserError,
+            rf"^Could not reach Zenvia \({url.removeprefix('http://')}\): check the "
+            "network and try again.$",
+        ):
+            self.provider.action_test_connection()
 
     def _webhook(self, body, token=None):
         token = token or self.provider.zenvia_webhook_token

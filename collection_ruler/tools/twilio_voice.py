@@ -68,6 +68,20 @@ class TwilioVoice:
         self.auth_token = auth_token
         self.base_url = base_url.rstrip("/")
 
+    def get_account(self):
+        """The account, as Twilio knows it: a harmless call that proves the
+        SID and the auth token.
+
+        :return: dict with ``friendly_name`` and ``status``
+        """
+        answer = provider_http.request(
+            "GET",
+            f"{self.base_url}/2010-04-01/Accounts/{self.account_sid}.json",
+            parse_error=parse_error,
+            auth=(self.account_sid, self.auth_token),
+        )
+        return answer or {}
+
     def create_call(self, fields):
         """Place a call; return its ``CallSid``.
 

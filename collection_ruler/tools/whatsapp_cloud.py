@@ -66,6 +66,21 @@ class WhatsAppCloud:
         self.access_token = access_token
         self.base_url = base_url.rstrip("/")
 
+    def get_phone_number(self):
+        """The business phone number, as Meta knows it: a harmless call that
+        proves the id and the token.
+
+        :return: dict with ``display_phone_number`` and ``verified_name``
+        """
+        answer = provider_http.request(
+            "GET",
+            f"{self.base_url}/{API_VERSION}/{self.phone_number_id}",
+            parse_error=parse_error,
+            params={"fields": "display_phone_number,verified_name"},
+            headers={"Authorization": f"Bearer {self.access_token}"},
+        )
+        return answer or {}
+
     def list_templates(self, account_id):
         """Every message template of the business account, page after page.
 

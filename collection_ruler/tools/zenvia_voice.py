@@ -210,6 +210,14 @@ class ZenviaVoice:
         fields = {"url_audio": audio_url}
         return self._create("audio", fields, number, detect_machine, caller_id)
 
+    def get_account(self):
+        """The account (``GET /conta``): a harmless call that proves the
+        token.
+
+        :return: Zenvia's account object: ``nome``, ``saldo``...
+        """
+        return self._request("GET", "/conta")
+
     def get_call(self, call_id, kind="tts"):
         """A call as ``normalise`` gives it; ``kind`` is ``tts`` or ``audio``."""
         if kind not in KINDS:
