@@ -4,3 +4,4 @@ from . import zenvia
 from . import voice
 from . import portal
 from . import pay
+from . import letters

@@ -400,7 +400,8 @@ class CollectionChannelLetter(models.AbstractModel):
         """Merge letters waiting to be printed into one PDF, dated today.
 
         Letters are rendered again, dated today, so their deadline runs from
-        the day they are mailed, and marked printed, which starts the notice
+        the day they are mailed. They count as printed only once the merged
+        PDF is served (``_serve_print_batch``), which starts the notice
         period of a debit notice. Letters of invoices that can no longer be
         collected (paid, excluded...) are withdrawn instead.
 
@@ -440,9 +441,6 @@ class CollectionChannelLetter(models.AbstractModel):
             raise UserError(self.env._("No letter is waiting to be printed."))
         events = events.sudo()
         contents = []
-        now = fields.Datetime.now()
-        Evidence = self.env["collection.evidence"].sudo()
-        evidence = []
         # The invoices of one digest share their letter: printed once.
         for attachment, group in events.grouped("letter_attachment_id").items():
             event = group.sorted(lambda e: bool(e.digest_event_id))[0]
@@ -456,22 +454,8 @@ class CollectionChannelLetter(models.AbstractModel):
                 }
             )
             contents.append(content)
-            address = event.move_id.partner_id._display_address(without_company=False)
-            evidence += [
-                Evidence._prepare_contact(
-                    member,
-                    {
-                        "recipient": " - ".join(filter(None, address.splitlines())),
-                        "subject": name,
-                        "document": content,
-                        "document_name": name,
-                    },
-                    when=now,
-                )
-                for member in group
-            ]
-        Evidence.create(evidence)
-        attachment = self.env["ir.attachment"].create(
+        now = fields.Datetime.now()
+        batch = self.env["ir.attachment"].create(
             {
                 "name": self.env._(
                     "Collection letters %(date)s.pdf",
@@ -482,6 +466,53 @@ class CollectionChannelLetter(models.AbstractModel):
                 "res_model": events._name,
             }
         )
+        events.write({"letter_print_batch_id": batch.id})
+        return batch
+
+    @api.model
+    def _serve_print_batch(self, batch_id):
+        """The merged PDF ``batch_id`` as the user downloads it: its letters
+        still waiting are marked printed now, with their evidence.
+
+        :param int batch_id: id of an attachment made by ``_print_pending``
+        :return: the ir.attachment (sudo), or None when the user can see none
+            of its letters
+        """
+        events = self.env["collection.ruler.event"].search(
+            [("letter_print_batch_id", "=", batch_id)]
+        )
+        if not events:
+            return None
+        events = events.sudo()
+        self._mark_printed(events.filtered("letter_to_print"))
+        return events.letter_print_batch_id
+
+    @api.model
+    def _mark_printed(self, events):
+        """Record that ``events``' letters were printed, now: their evidence
+        (the letter as printed, its address), their state, and a note."""
+        if not events:
+            return
+        now = fields.Datetime.now()
+        Evidence = self.env["collection.evidence"].sudo()
+        evidence = []
+        for attachment, group in events.grouped("letter_attachment_id").items():
+            event = group.sorted(lambda e: bool(e.digest_event_id))[0]
+            address = event.move_id.partner_id._display_address(without_company=False)
+            evidence += [
+                Evidence._prepare_contact(
+                    member,
+                    {
+                        "recipient": " - ".join(filter(None, address.splitlines())),
+                        "subject": attachment.name,
+                        "document": attachment.raw,
+                        "document_name": attachment.name,
+                    },
+                    when=now,
+                )
+                for member in group
+            ]
+        Evidence.create(evidence)
         events.write(
             {
                 "letter_printed_at": now,
@@ -497,4 +528,3 @@ class CollectionChannelLetter(models.AbstractModel):
                 ),
             )
         )
-        return attachment

@@ -109,17 +109,31 @@ class CollectionRulerEvent(models.Model):
     letter_delivery = fields.Selection(
         selection=[
             ("email", "Emailed"),
-            ("print", "To Print"),
+            ("print", "By Post"),
             ("withdrawn", "Withdrawn"),
         ],
         readonly=True,
-        help="Withdrawn: the letter was waiting to be printed when its invoice "
-        "stopped being collected, so it was never mailed.",
+        help="By Post: the letter is printed, then posted (see Printed On and "
+        "Posted On). Withdrawn: the letter was waiting to be printed when its "
+        "invoice stopped being collected, so it was never mailed.",
     )
     letter_deadline = fields.Date(
         readonly=True, help="The date the letter gives the customer to pay by."
     )
-    letter_printed_at = fields.Datetime(string="Printed On", readonly=True)
+    letter_printed_at = fields.Datetime(
+        string="Printed On",
+        readonly=True,
+        help="When the PDF holding the letter was downloaded to be printed.",
+    )
+    letter_print_batch_id = fields.Many2one(
+        comodel_name="ir.attachment",
+        string="Print Batch",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The merged PDF this letter was last rendered into: the letter "
+        "counts as printed once that PDF is downloaded.",
+    )
     letter_move_ids = fields.Many2many(
         comodel_name="account.move",
         relation="collection_ruler_event_letter_move_rel",
@@ -433,7 +447,9 @@ class CollectionRulerEvent(models.Model):
         attachment = self.env["collection.channel.letter"]._print_pending(events)
         return {
             "type": "ir.actions.act_url",
-            "url": f"/web/content/{attachment.id}?download=true",
+            # The letters count as printed when this link serves the PDF, not
+            # before: a download a popup blocker stopped leaves them queued.
+            "url": f"/collection_ruler/letters/{attachment.id}",
             # A new tab downloads the file; the list left open reloads.
             "target": "new",
         }

@@ -177,6 +177,17 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
     def _counters(run):
         return {outcome: run[f"{outcome}_count"] for outcome in OUTCOMES}
 
+    def _download_letters(self, action, user=None):
+        """Serve the PDF of *Print Pending Letters* as its link does when the
+        browser opens it, which marks its letters printed.
+
+        :param dict action: what ``action_print_pending_letters`` returned
+        :return: the merged PDF's ir.attachment
+        """
+        batch_id = int(action["url"].rsplit("/", 1)[1])
+        Letter = self.env["collection.channel.letter"]
+        return (Letter.with_user(user) if user else Letter)._serve_print_batch(batch_id)
+
     def _events(self, move):
         """The events of ``move``, keyed by step."""
         return {event.step_id: event for event in move.collection_event_ids}

@@ -257,9 +257,7 @@ class TestDigestLetters(CollectionLetterCommon):
             mute_logger("odoo.addons.base.models.ir_actions_report"),
         ):
             merged = collector.browse(events.ids).action_print_pending_letters()
-        attachment = self.env["ir.attachment"].browse(
-            int(merged["url"].split("/")[3].split("?")[0])
-        )
+            attachment = self._download_letters(merged, self.salesperson)
         self.assertEqual(page_count(attachment.raw), letter_pages, "printed once")
         self.assertEqual(events.mapped("letter_to_print"), [False, False])
 

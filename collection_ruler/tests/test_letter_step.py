@@ -1,6 +1,5 @@
 """The letter step: letters queued to print, emailed, and printed."""
 
-import re
 from datetime import timedelta
 
 from freezegun import freeze_time
@@ -160,14 +159,39 @@ class TestLetterStep(CollectionLetterCommon):
             freeze_time(day(6)),
             mute_logger("odoo.addons.base.models.ir_actions_report"),
         ):
+            blocked = collector.action_print_pending_letters()
+        # A popup blocker stopped the download: nothing was printed.
+        self.assertEqual(events.mapped("letter_to_print"), [True, True])
+        self.assertEqual(events.mapped("letter_delivery"), ["print", "print"])
+        self.assertFalse(events.evidence_ids)
+        with (
+            freeze_time(day(6)),
+            mute_logger("odoo.addons.base.models.ir_actions_report"),
+        ):
             action = collector.action_print_pending_letters()
-        attachment_id = int(re.search(r"/web/content/(\d+)", action["url"])[1])
-        merged = collector.env["ir.attachment"].browse(attachment_id).raw
-        self.assertEqual(page_count(merged), pages, "one PDF of both letters")
+        self.assertNotEqual(action["url"], blocked["url"])
+        self.assertEqual(events.mapped("letter_to_print"), [True, True])
+        # The collector's browser opens the link: the PDF is served, and only
+        # then are the letters printed.
+        self.salesperson.password = "collector-password"
+        self.authenticate("collector", "collector-password")
+        with freeze_time(day(6)):
+            response = self.url_open(action["url"])
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(page_count(response.content), pages, "one PDF of both")
+        self.assertIn("attachment", response.headers["Content-Disposition"])
+        self.env.invalidate_all()
         self.assertEqual(events.mapped("letter_to_print"), [False, False])
         self.assertEqual(events.mapped("letter_printed_at"), [day(6), day(6)])
+        self.assertEqual(events.mapped("delivery_state"), ["printed", "printed"])
+        self.assertEqual(len(events.evidence_ids), 2)
         with self.assertRaisesRegex(UserError, "No letter is waiting to be printed"):
             self.Event.action_print_pending_letters()
+        # The route serves the letters' PDFs, no other attachment.
+        other = self.env["ir.attachment"].create({"name": "private", "raw": b"x"})
+        response = self.url_open(f"/collection_ruler/letters/{other.id}")
+        self.assertEqual(response.status_code, 404)
+        attachment_id = int(action["url"].rsplit("/", 1)[1])
 
         # The merged PDF holds personal data of no record: gone after a day.
         merged = collector.env["ir.attachment"].browse(attachment_id)
@@ -223,9 +247,11 @@ class TestLetterStep(CollectionLetterCommon):
         )
         self.env.invalidate_all()
         with mute_logger("odoo.addons.base.models.ir_actions_report"):
-            self.Event.with_context(
-                force_report_rendering=True
-            ).action_print_pending_letters()
+            self._download_letters(
+                self.Event.with_context(
+                    force_report_rendering=True
+                ).action_print_pending_letters()
+            )
         self.assertEqual(paid_letter.letter_delivery, "withdrawn")
         self.assertFalse(paid_letter.letter_printed_at)
         self.assertEqual(due_letter.letter_delivery, "print")
@@ -256,6 +282,7 @@ class TestLetterStep(CollectionLetterCommon):
                 [selected.ids],
                 {"context": {"force_report_rendering": True}},
             )
+            self._download_letters(action)
         self.assertEqual(action["type"], "ir.actions.act_url")
         self.assertEqual(selected.letter_printed_at, day(9))
         self.assertTrue(self._events(other)[self.step_debit].letter_to_print)

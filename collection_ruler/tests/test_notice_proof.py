@@ -29,9 +29,11 @@ class TestNoticeProof(CreditBureauCommon):
             freeze_time(when),
             mute_logger("odoo.addons.base.models.ir_actions_report"),
         ):
-            self.Event.with_context(
-                force_report_rendering=True
-            ).action_print_pending_letters()
+            self._download_letters(
+                self.Event.with_context(
+                    force_report_rendering=True
+                ).action_print_pending_letters()
+            )
 
     def test_queued_email_refused_then_allowed_on_its_receipt(self):
         self.company.collection_notice_proof_days = 60  # no printed fallback here
