@@ -41,18 +41,50 @@ class AccountMove(models.Model):
         "plus the late fine and interest, which its Pix code collects.",
     )
 
+    collection_letter_move_ids = fields.Many2many(
+        comodel_name="account.move",
+        string="Invoices in Letters",
+        compute="_compute_collection_letter_amounts",
+        help="The invoices a collection letter about this invoice claims today: "
+        "the customer's overdue invoices in its currency.",
+    )
+    collection_letter_names = fields.Char(
+        compute="_compute_collection_letter_amounts",
+    )
+    collection_letter_pay_url = fields.Char(
+        string="Pay Link in Letters",
+        compute="_compute_collection_letter_amounts",
+        help="The page that pays what the letter claims: the invoice's own page, "
+        "or the page paying all the claimed invoices, which the letter's short "
+        "link also opens.",
+    )
+    collection_letter_pix_code = fields.Char(
+        string="Pix Code in Letters",
+        compute="_compute_collection_letter_amounts",
+        help="The Pix code of the amount the letter asks for.",
+    )
+
     @api.depends("amount_residual", "collection_ruler_id")
     @api.depends_context("collection_date")
     def _compute_collection_letter_amounts(self):
         Letter = self.env["report.collection_ruler.letter"]
         for move in self:
-            totals = {}
+            rows, totals = [], {}
             if move.state == "posted" and move.move_type == "out_invoice":
-                _rows, totals = Letter._get_letter_rows(
+                rows, totals = Letter._get_letter_rows(
                     move, move._collection_get_today()
                 )
+            claimed = self.browse([row["invoice"].id for row in rows])
+            move.collection_letter_move_ids = claimed
+            move.collection_letter_names = ", ".join(claimed.mapped("name"))
             move.collection_letter_amount_due = totals.get("due", 0.0)
             move.collection_letter_amount_updated = totals.get("total", 0.0)
+            if len(claimed) > 1:
+                move.collection_letter_pay_url = claimed._collection_get_pay_all_url()
+            else:
+                move.collection_letter_pay_url = claimed and move.collection_pay_url
+            pix = rows and move._collection_get_pix(totals["total"], with_qr_code=False)
+            move.collection_letter_pix_code = (pix or {}).get("payload", False)
 
     @api.depends("access_token", "amount_residual")
     def _compute_collection_payment(self):

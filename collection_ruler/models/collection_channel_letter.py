@@ -362,8 +362,10 @@ class CollectionChannelLetter(models.AbstractModel):
             .with_context(**self._get_letter_context(event, date))
             ._render_qweb_pdf(report, move.ids)
         )
+        claimed = self._get_claimed(event, date)
+        names = ", ".join((claimed or move).mapped("name"))
         return (
-            f"{self._get_letter_title(letter_type, move)} - {move.name}.pdf",
+            f"{self._get_letter_title(letter_type, move)} - {names}.pdf",
             content,
         )
 

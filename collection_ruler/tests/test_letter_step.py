@@ -379,6 +379,31 @@ class TestOneLetterPerDebt(CollectionLetterCommon):
         self.assertFalse(own.covered_event_id)
         self.assertTrue(own.letter_attachment_id)
 
+    def test_the_letter_email_lists_what_the_letter_claims(self):
+        self.customer.collection_ruler_id = self._notice_ruler()
+        first = self._create_invoice(due=DUE_DATE - timedelta(days=3))
+        second = self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run_letters(day(2))
+        mail = self._mails_to(self.customer)
+        self.assertEqual(len(mail), 1)
+        self.assertIn(f"invoices {first.name}, {second.name}", mail.subject)
+        for move in first | second:
+            self.assertIn(move.name, mail.body_html)
+        # Each 1,000.00 with a 2% fine and 1% a month: 5 days late,
+        # 1,000 + 20 + 1.67, and 2 days late, 1,000 + 20 + 0.67.
+        self.assertIn("2,042.34", mail.body_html, "the total the letter asks")
+        self.assertIn("2,000.00", mail.body_html, "the amount due of both")
+        pay_all = (first | second)._collection_get_pay_all_url()
+        self.assertIn(pay_all.replace("&", "&amp;"), mail.body_html)
+        self.assertEqual(
+            mail.attachment_ids.mapped("name"),
+            [f"Debit notice - {first.name}, {second.name}.pdf"],
+        )
+        notice = first.collection_event_ids
+        self.assertEqual(notice.letter_move_ids, first | second)
+        self.assertEqual(notice.letter_attachment_id.name, mail.attachment_ids.name)
+
     def test_a_new_ruler_sends_no_second_notice_the_same_day(self):
         self.company.collection_ruler_id = self._notice_ruler("First")
         move = self._create_invoice()
