@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from freezegun import freeze_time
 
-from odoo import Command
+from odoo import Command, http
 from odoo.api import call_kw
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
@@ -65,6 +65,25 @@ class TestLetterStep(CollectionLetterCommon):
         self.assertIn("is not a letter's", step.channel_warning)
         step.letter_send_email = False
         self.assertFalse(step.channel_warning, "the letter is not emailed")
+
+    def test_changing_the_channel_in_the_browser(self):
+        """In the web client (static/tests/tours/collection_ruler_step_tour.js)."""
+        ruler = self.env["collection.ruler"].create({"name": "Tour Ruler"})
+        # See test_apply.py: the manifests read before the browser's requests.
+        self.assertIn("collection_ruler", http.root.statics)
+        self.start_tour(
+            f"/odoo/action-collection_ruler.collection_ruler_action/{ruler.id}",
+            "collection_ruler_step_tour",
+            login=self.env.user.login,
+        )
+        step = ruler.step_ids
+        self.assertEqual(step.name, "Tour Debit Notice")
+        self.assertEqual(step.channel, "letter")
+        self.assertEqual(step.letter_type, "debit_notice")
+        self.assertEqual(
+            step.mail_template_id,
+            self.env.ref("collection_ruler.mail_template_collection_letter"),
+        )
 
     def test_letter_emailed_with_the_step_template(self):
         move = self._create_invoice()
