@@ -194,12 +194,17 @@ class CollectionChannelSms(models.AbstractModel):
                 sent |= event
         if not sent:
             return outcomes
+        # The chatter messages first, so that each SMS is created linked to
+        # its own, as ``_notify_thread_by_sms`` does: the queue's status
+        # updates then refresh that message's SMS icon.
+        messages = sent.move_id._message_log_batch(bodies=bodies, message_type="sms")
+        message_by_move = {message.res_id: message for message in messages}
+        for values, event in zip(sms_values, sent, strict=True):
+            values["mail_message_id"] = message_by_move[event.move_id.id].id
         # ``outgoing``: Odoo's SMS queue sends them once this run has
         # committed, never from inside a batch that could still roll back.
         sms_records = self.env["sms.sms"].sudo().create(sms_values)
-        messages = sent.move_id._message_log_batch(bodies=bodies, message_type="sms")
-        message_by_move = {message.res_id: message for message in messages}
-        self._track(sent, sms_records, message_by_move)
+        self._track(sms_records)
         for event, sms in zip(sent, sms_records, strict=True):
             outcomes[event.id] = Outcome.done(
                 {
@@ -212,17 +217,19 @@ class CollectionChannelSms(models.AbstractModel):
         return outcomes
 
     @api.model
-    def _track(self, events, sms_records, message_by_move):
+    def _track(self, sms_records):
         """Give each SMS the notification and tracker Odoo's SMS plumbing
-        updates, as ``_message_sms`` does: the service's sent and delivery
-        reports then reach the event (``collection_ruler_delivery.py``)."""
+        updates, as ``_notify_thread_by_sms`` does: the service's sent and
+        delivery reports then reach the event (``collection_ruler_delivery.py``)
+        and the SMS's chatter message (``sms.sms.mail_message_id``)."""
         notifications = (
             self.env["mail.notification"]
             .sudo()
             .create(
                 [
                     {
-                        "mail_message_id": message_by_move[event.move_id.id].id,
+                        "author_id": sms.mail_message_id.author_id.id,
+                        "mail_message_id": sms.mail_message_id.id,
                         "res_partner_id": sms.partner_id.id,
                         "notification_type": "sms",
                         "sms_id_int": sms.id,
@@ -230,7 +237,7 @@ class CollectionChannelSms(models.AbstractModel):
                         "notification_status": "ready",
                         "is_read": True,
                     }
-                    for event, sms in zip(events, sms_records, strict=True)
+                    for sms in sms_records
                 ]
             )
         )

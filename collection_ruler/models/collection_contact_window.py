@@ -24,8 +24,8 @@ from odoo.tools.misc import format_datetime
 
 from .collection_channel import Outcome, channel_selection, clock
 
-# The time zone of each Brazilian state (IBGE code), for debtors whose
-# contact has none of its own.
+# The time zone of each Brazilian state (IBGE code) off São Paulo's, for
+# debtors whose contact has none of its own or only a defaulted one.
 STATE_TZ = {
     "AC": "America/Rio_Branco",
     "AL": "America/Maceio",
@@ -48,6 +48,17 @@ STATE_TZ = {
 }
 DEFAULT_TZ = "America/Sao_Paulo"
 SEARCH_DAYS = 15  # how far ahead a slot is looked for
+
+
+def state_tz(state):
+    """The time zone of a Brazilian state, or False for another country's.
+
+    :param state: res.country.state record, possibly empty
+    :return: str, a pytz zone name, or False
+    """
+    if not state or state.country_id.code != "BR":
+        return False
+    return STATE_TZ.get(state.code, DEFAULT_TZ)
 
 
 class CollectionRulerEvent(models.Model):
@@ -242,12 +253,21 @@ class CollectionContactWindow(models.Model):
 
     @api.model
     def _get_tz(self, partner):
-        if partner.tz:
+        """The time zone in which the contact hours of ``partner`` are read.
+
+        The contact's own time zone when it was chosen for it; the zone of
+        its Brazilian state when the contact has none, or only the one
+        defaulted from the user who created it (a São Paulo customer created
+        by a user in UTC): see ``res.partner.collection_tz_chosen``. Without
+        a Brazilian state, the contact's time zone, else São Paulo's.
+
+        :param partner: res.partner record
+        :return: a pytz time zone
+        """
+        zone = state_tz(partner.state_id)
+        if partner.tz and (partner.collection_tz_chosen or not zone):
             return pytz.timezone(partner.tz)
-        state = partner.state_id
-        if state and state.country_id.code == "BR":
-            return pytz.timezone(STATE_TZ.get(state.code, DEFAULT_TZ))
-        return pytz.timezone(DEFAULT_TZ)
+        return pytz.timezone(zone or DEFAULT_TZ)
 
     @api.model
     def _next_slot(self, windows, local_now, holidays):

@@ -1,8 +1,11 @@
 import re
 
+import pytz
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .collection_contact_window import state_tz
 from .collection_ruler import INDIVIDUAL_FINE_CAP
 
 
@@ -22,8 +25,77 @@ class ResPartner(models.Model):
         help="The collection ruler of this customer's new invoices. Leave empty "
         "to use the company's default ruler.",
     )
+    collection_tz_chosen = fields.Boolean(
+        string="Time Zone Chosen",
+        readonly=True,
+        help="The contact's time zone was set on purpose, not defaulted from "
+        "the user who created it: the contact hours follow it even where its "
+        "state's time zone differs.",
+    )
+    collection_tz_warning = fields.Char(
+        string="Time Zone Warning",
+        compute="_compute_collection_tz_warning",
+    )
+
+    @api.depends("tz", "state_id", "collection_tz_chosen")
+    def _compute_collection_tz_warning(self):
+        now = fields.Datetime.now()
+        for partner in self:
+            zone = state_tz(partner.state_id)
+            if not (partner.tz and zone) or (
+                pytz.timezone(partner.tz).utcoffset(now)
+                == pytz.timezone(zone).utcoffset(now)
+            ):
+                partner.collection_tz_warning = False
+            elif partner.collection_tz_chosen:
+                partner.collection_tz_warning = self.env._(
+                    "The time zone %(tz)s differs from %(state_tz)s, the one of "
+                    "%(state)s: the contact hours follow %(tz)s, chosen for this "
+                    "contact.",
+                    tz=partner.tz,
+                    state_tz=zone,
+                    state=partner.state_id.name,
+                )
+            else:
+                partner.collection_tz_warning = self.env._(
+                    "The time zone %(tz)s differs from %(state_tz)s, the one of "
+                    "%(state)s: the contact hours follow %(state_tz)s, since "
+                    "%(tz)s only came from the user who created the contact. "
+                    "Choose the contact's time zone to have them follow it.",
+                    tz=partner.tz,
+                    state_tz=zone,
+                    state=partner.state_id.name,
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Tell a time zone chosen for the contact from one defaulted.
+
+        ``tz`` defaults to the creating user's (the context's), and the web
+        client sends the defaulted value with the others: a time zone other
+        than the default was chosen, one equal to it is taken as defaulted.
+        A later ``write`` of ``tz`` is a choice (the form sends only the
+        fields changed). Contacts created before this flag count as
+        defaulted. The contact hours rely on it (``_get_tz`` of
+        ``collection.contact.window``).
+        """
+        default_tz = None
+        if any("collection_tz_chosen" not in vals for vals in vals_list):
+            default_tz = self.default_get(["tz"]).get("tz")
+        vals_list = [
+            vals
+            if "collection_tz_chosen" in vals
+            else dict(
+                vals,
+                collection_tz_chosen=bool(vals.get("tz")) and vals["tz"] != default_tz,
+            )
+            for vals in vals_list
+        ]
+        return super().create(vals_list)
 
     def write(self, vals):
+        if "tz" in vals and "collection_tz_chosen" not in vals:
+            vals = dict(vals, collection_tz_chosen=bool(vals["tz"]))
         new_ruler = "collection_ruler_id" in vals and any(
             partner.collection_ruler_id.id != (vals["collection_ruler_id"] or False)
             for partner in self

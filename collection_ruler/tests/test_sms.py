@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import tagged
@@ -70,6 +71,118 @@ class TestCollectionSMS(CollectionRulerCommon, SMSCommon):
         self.assertEqual(set(move.collection_event_ids.mapped("state")), {"done"})
         self.assertFalse(move.collection_next_date)
 
+    def test_sms_linked_to_its_chatter_message(self):
+        """Each SMS belongs to its chatter message, as Odoo's own do: the
+        queue's status updates refresh that message."""
+        ruler = self.env["collection.ruler"].create(
+            {
+                "name": "SMS only",
+                "step_ids": [
+                    Command.create({"name": "SMS", "offset_days": 0, "channel": "sms"})
+                ],
+            }
+        )
+        moves = self._create_invoice(collection_ruler_id=ruler.id)
+        moves |= self._create_invoice(
+            partner=self.customer_2, collection_ruler_id=ruler.id
+        )
+        with self.mockSMSGateway():
+            self.assertEqual(self._run(day(0))["done"], 2)
+        events = moves.collection_event_ids
+        for event in events:
+            self.assertTrue(event.message_id)
+            self.assertEqual(event.sms_id.mail_message_id, event.message_id)
+            self.assertSMSNotification(
+                [{"partner": event.partner_id, "state": "ready"}],
+                event.sms_id.body,
+                messages=event.message_id,
+            )
+        Message = type(self.env["mail.message"])
+        original = Message._notify_message_notification_update
+        updated = self.env["mail.message"]
+
+        def spy(messages):
+            nonlocal updated
+            updated |= messages
+            return original(messages)
+
+        with (
+            self.mockSMSGateway(),
+            patch.object(Message, "_notify_message_notification_update", spy),
+        ):
+            self.env["sms.sms"].sudo()._process_queue()
+        self.assertEqual(updated, events.message_id, "the chatter follows the SMS")
+        self.assertEqual(set(events.sms_id.mapped("state")), {"pending"})
+        self.assertEqual(
+            set(events.message_id.notification_ids.mapped("notification_status")),
+            {"pending"},
+        )
+
+    def test_late_run_keeps_the_latest_step_that_reaches_the_customer(self):
+        """A run three days late: the SMS goes to those with a mobile, the
+        due-date email to the one without; with neither, the SMS fails."""
+        ruler = self.env["collection.ruler"].create(
+            {
+                "name": "Email then SMS",
+                "contact_cap_day": 0,
+                "contact_cap_week": 0,
+                "step_ids": [
+                    Command.create(
+                        {"name": "Email", "offset_days": 0, "channel": "email"}
+                    ),
+                    Command.create({"name": "SMS", "offset_days": 3, "channel": "sms"}),
+                ],
+            }
+        )
+        email_step, sms_step = ruler.step_ids.sorted("offset_days")
+        no_mobile, nothing = self.env["res.partner"].create(
+            [
+                {"name": "No Mobile", "email": "nomobile@example.com"},
+                {"name": "Nothing"},
+            ]
+        )
+        moves = {
+            partner: self._create_invoice(partner=partner, collection_ruler_id=ruler.id)
+            for partner in (self.customer, no_mobile, nothing)
+        }
+        Sms = type(self.env["collection.channel.sms"])
+        original = Sms._get_unreachable_reasons
+        calls = []
+
+        def spy(channel, events):
+            calls.append(events)
+            return original(channel, events)
+
+        with (
+            self.mock_mail_gateway(),
+            self.mockSMSGateway(),
+            mute_logger(EVENT_LOGGER),
+            patch.object(Sms, "_get_unreachable_reasons", spy),
+        ):
+            counters = self._run(day(3))
+        self.assertEqual(
+            (counters["done"], counters["failed"], counters["skipped"]), (2, 1, 3)
+        )
+        reached = self._events(moves[self.customer])
+        self.assertEqual(reached[sms_step].state, "done")
+        self.assertEqual(reached[email_step].state, "skipped")
+        self.assertSMSOutgoing(self.customer, "+5511987654321")
+        by_email = self._events(moves[no_mobile])
+        self.assertEqual(by_email[email_step].state, "done")
+        self.assertEqual(by_email[sms_step].state, "skipped")
+        self.assertEqual(len(self._mails_to(no_mobile)), 1)
+        unreachable = self._events(moves[nothing])
+        self.assertEqual(unreachable[email_step].state, "skipped")
+        self.assertEqual(
+            (unreachable[sms_step].state, unreachable[sms_step].failure_reason),
+            ("failed", "Nothing has no mobile number."),
+        )
+        self.assertEqual(len(self._new_sms), 1)
+        sms_events = self.Event.search(
+            [("move_id", "in", [m.id for m in moves.values()]), ("channel", "=", "sms")]
+        )
+        self.assertEqual(calls[0], sms_events, "one call for the whole batch")
+
     def test_number_normalised_with_company_country(self):
         """A local number without country is read with the company's."""
         partner = self.env["res.partner"].create(
@@ -94,6 +207,9 @@ class TestCollectionSMS(CollectionRulerCommon, SMSCommon):
             }
         )
         no_partner = self.env["res.partner"].create({"name": "No Number"})
+        # The SMS step alone: a late run would pick an earlier step that
+        # reaches the customer.
+        (self.ruler.step_ids - self.step_sms).active = False
         late = DUE_DATE - timedelta(days=7)
         bad = self._create_invoice(partner=bad_partner, due=late)
         missing = self._create_invoice(partner=no_partner, due=late)

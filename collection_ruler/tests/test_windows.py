@@ -5,7 +5,7 @@ from datetime import datetime
 
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.sms.tests.common import SMSCommon
@@ -153,3 +153,62 @@ class TestContactWindows(CollectionRulerCommon, SMSCommon):
         )
         window.with_user(manager).weekday_to = 19.0
         self.assertEqual(window.weekday_to, 19.0)
+
+    def test_a_defaulted_time_zone_gives_way_to_the_state(self):
+        """A São Paulo customer created by a user in UTC gets UTC by default:
+        it is not contacted at 05:17, Brasília time."""
+        sao_paulo = self.env.ref("base.state_br_sp")
+        with Form(self.env["res.partner"].with_context(tz="UTC")) as form:
+            form.name = "Mercado Paulista"
+            form.email = "contas@mercado.example.com"
+            form.country_id = self.env.ref("base.br")
+            form.state_id = sao_paulo
+        partner = form.record
+        self.assertEqual(partner.tz, "UTC", "defaulted from the user")
+        self.assertFalse(partner.collection_tz_chosen)
+        self.assertEqual(
+            partner.collection_tz_warning,
+            "The time zone UTC differs from America/Sao_Paulo, the one of São "
+            "Paulo: the contact hours follow America/Sao_Paulo, since UTC only "
+            "came from the user who created the contact. Choose the contact's "
+            "time zone to have them follow it.",
+        )
+        move = self._create_invoice(
+            partner=partner, collection_ruler_id=self._ruler("email", 1).id
+        )
+        event = move.collection_event_ids
+        with self.mock_mail_gateway():
+            # Wednesday 11 March, 08:17 UTC: 05:17 in São Paulo.
+            self.assertEqual(self._run(utc(2026, 3, 11, 8, 17))["done"], 0)
+            self.assertEqual(event.not_before, utc(2026, 3, 11, 11, 0))
+            self.assertFalse(self._mails_to(partner))
+            # 8:00 in São Paulo.
+            self.assertEqual(self._run(utc(2026, 3, 11, 11, 0))["done"], 1)
+        self.assertEqual(event.state, "done")
+
+    def test_a_chosen_time_zone_wins_over_the_state(self):
+        sao_paulo = self.env.ref("base.state_br_sp")
+        Partner = self.env["res.partner"].with_context(tz="UTC")
+        created, written, same = Partner.create(
+            [
+                # What the web client sends: the default among the values.
+                {"name": "Chosen", "state_id": sao_paulo.id, "tz": "Europe/Lisbon"},
+                {"name": "Written", "state_id": sao_paulo.id, "tz": "UTC"},
+                {"name": "Same", "state_id": sao_paulo.id, "tz": "America/Bahia"},
+            ]
+        )
+        self.assertTrue(created.collection_tz_chosen)
+        self.assertFalse(written.collection_tz_chosen)
+        written.tz = "UTC"
+        self.assertTrue(written.collection_tz_chosen)
+        Window = self.env["collection.contact.window"]
+        self.assertEqual(Window._get_tz(created).zone, "Europe/Lisbon")
+        self.assertEqual(Window._get_tz(written).zone, "UTC")
+        self.assertIn("the contact hours follow UTC", written.collection_tz_warning)
+        self.assertEqual(Window._get_tz(same).zone, "America/Bahia")
+        self.assertFalse(same.collection_tz_warning, "the same hour as São Paulo")
+        self.assertFalse(
+            Partner.create({"name": "Abroad", "tz": "UTC"}).collection_tz_warning
+        )
+        written.tz = False
+        self.assertEqual(Window._get_tz(written).zone, "America/Sao_Paulo")
