@@ -30,6 +30,11 @@ class ResConfigSettings(models.TransientModel):
     collection_backfill_pending = fields.Boolean(
         compute="_compute_collection_open_invoice_count",
     )
+    collection_ruler_preview = fields.Html(
+        string="What the New Default Ruler Changes",
+        compute="_compute_collection_ruler_preview",
+        sanitize=False,
+    )
 
     @api.depends("company_id")
     def _compute_collection_open_invoice_count(self):
@@ -47,3 +52,20 @@ class ResConfigSettings(models.TransientModel):
                 [*domain, ("collection_ruler_id", "=", False)]
             )
             settings.collection_backfill_pending = pending
+
+    @api.depends("company_id", "collection_ruler_id")
+    def _compute_collection_ruler_preview(self):
+        # Before Save: what Apply Collection Ruler would preview for the
+        # invoices that follow the company's default.
+        Apply = self.env["collection.ruler.apply"]
+        for settings in self:
+            company = settings.company_id
+            if settings.collection_ruler_id == company.collection_ruler_id:
+                settings.collection_ruler_preview = False
+                continue
+            settings.collection_ruler_preview = Apply.new(
+                {
+                    "company_id": company.id,
+                    "ruler_id": settings.collection_ruler_id.id,
+                }
+            ).preview

@@ -2,7 +2,7 @@
 
 from freezegun import freeze_time
 
-from odoo import http
+from odoo import Command, http
 from odoo.tests import Form, tagged
 
 from .common import DUE_DATE, CollectionRulerCommon, CollectionRulerHttpCommon, day
@@ -136,6 +136,73 @@ class TestApplyRuler(CollectionRulerCommon):
         self.assertTrue(move.collection_ruler_chosen)
         move.collection_ruler_id = self.ruler
         self.assertFalse(move.collection_ruler_chosen, "back to the company's")
+
+    def test_a_new_default_ruler_in_settings_is_previewed_before_save(self):
+        other = self.reminders.copy({"name": "Other"})
+        vip = self.env["res.partner.category"].create({"name": "VIP"})
+        self.env["collection.ruler.rule"].create(
+            {
+                "name": "VIP customers",
+                "ruler_id": other.id,
+                "category_ids": [Command.set(vip.ids)],
+            }
+        )
+        individual, vip_customer = self.env["res.partner"].create(
+            [
+                {"name": "Maria Souza", "email": "maria@example.com"},
+                {"name": "VIP Ltda", "category_id": [Command.set(vip.ids)]},
+            ]
+        )
+        self.customer_2.with_company(self.company).collection_ruler_id = other
+        week_old = self._create_invoice()
+        due_today = self._create_invoice(partner=individual, due=day(7).date())
+        draft = self._create_invoice(post=False)
+        chosen = self._create_invoice(collection_ruler_id=other.id)
+        of_customer = self._create_invoice(partner=self.customer_2)
+        of_rule = self._create_invoice(partner=vip_customer)
+        paid = self._create_invoice()
+        self._pay(paid, 1000.0, DUE_DATE)
+        self.assertEqual((chosen | of_customer | of_rule).collection_ruler_id, other)
+        with freeze_time(day(7)):
+            settings = Form(self.env["res.config.settings"])
+            self.assertFalse(settings.collection_ruler_preview, "nothing changed")
+            settings.collection_ruler_id = self.reminders
+            preview = str(settings.collection_ruler_preview)
+            self.assertIn("3 invoices will follow <strong>Reminders</strong>", preview)
+            self.assertIn("3 invoices keep a ruler of their own", preview)
+            self.assertIn("1 step whose date has passed will not be sent", preview)
+            self.assertIn("1 × On the day (Email)", preview)
+            self.assertIn("1 × A week late (Email)", preview)
+            self.assertEqual(self.company.collection_ruler_id, self.ruler, "unsaved")
+            settings.save().execute()
+        self.assertEqual(self.company.collection_ruler_id, self.reminders)
+        with self.mock_mail_gateway():
+            self._run(day(7))
+        self.assertEqual(
+            (week_old | due_today | draft).collection_ruler_id, self.reminders
+        )
+        followers = (week_old | due_today | draft).collection_event_ids.filtered(
+            lambda e: e.ruler_id == self.reminders
+        )
+        self.assertEqual(
+            len(followers.filtered(lambda e: e.state == "done")),
+            2,
+            "what the preview announced",
+        )
+        self.assertEqual((chosen | of_customer | of_rule).collection_ruler_id, other)
+        self.assertEqual(self._events(week_old)[self.on_the_day].state, "skipped")
+        self.assertEqual(self._events(week_old)[self.week_late].state, "done")
+        self.assertEqual(self._events(due_today)[self.on_the_day].state, "done")
+
+    def test_no_default_ruler_in_settings_is_previewed_too(self):
+        self._create_invoice()
+        self._create_invoice(partner=self.customer_2)
+        settings = Form(self.env["res.config.settings"])
+        settings.collection_ruler_id = self.env["collection.ruler"]
+        self.assertIn(
+            "2 invoices will have no collection ruler",
+            str(settings.collection_ruler_preview),
+        )
 
 
 @tagged("post_install", "-at_install")

@@ -34,6 +34,13 @@ class CollectionRulerApply(models.TransientModel):
         "contact is each invoice's next step. Tick to have the next run send "
         "the current step instead, as it does when it runs late.",
     )
+    company_id = fields.Many2one(
+        comodel_name="res.company",
+        string="New Default of",
+        help="Set to preview a new default ruler of this company (Settings): "
+        "the invoices that follow the company's default, not those with a "
+        "ruler of their own, of their customer or of an assignment rule.",
+    )
     target_move_ids = fields.Many2many(
         comodel_name="account.move",
         compute="_compute_targets",
@@ -56,7 +63,7 @@ class CollectionRulerApply(models.TransientModel):
 
     # === Compute methods === #
 
-    @api.depends("ruler_id", "move_ids", "partner_ids")
+    @api.depends("ruler_id", "move_ids", "partner_ids", "company_id")
     def _compute_targets(self):
         for wizard in self:
             candidates = wizard._get_candidates()
@@ -65,7 +72,12 @@ class CollectionRulerApply(models.TransientModel):
             )
             wizard.target_move_ids = targets
             wizard.invoice_count = len(targets)
-            if wizard.partner_ids:
+            if wizard.company_id:
+                # Their invoices with a ruler of their own keep it.
+                wizard.left_count = self.env["account.move"].search_count(
+                    wizard._get_candidate_domain()
+                ) - len(candidates)
+            elif wizard.partner_ids:
                 # Their invoices with a ruler chosen for them keep it.
                 wizard.left_count = self.env["account.move"].search_count(
                     [
@@ -86,7 +98,8 @@ class CollectionRulerApply(models.TransientModel):
 
     def _get_candidate_domain(self):
         """Customer invoices in draft, or posted and not paid; for customers,
-        those of their invoices that belong to the current company."""
+        those of their invoices that belong to the current company; for a
+        company's new default, that company's."""
         self.ensure_one()
         domain = [
             ("move_type", "=", "out_invoice"),
@@ -103,12 +116,24 @@ class CollectionRulerApply(models.TransientModel):
                 ("commercial_partner_id", "in", partners.ids),
                 ("company_id", "=", self.env.company.id),
             ]
+        elif self.company_id:
+            domain.append(("company_id", "=", self.company_id.id))
         return domain
 
     def _get_candidates(self):
         """The invoices this ruler may go to. For customers, those without a
-        ruler chosen for them, which follow their customer's."""
+        ruler chosen for them, which follow their customer's; for a company's
+        new default, those that follow the company's."""
         self.ensure_one()
+        if self.company_id:
+            return self._get_company_followers(
+                self.env["account.move"].search(
+                    [
+                        *self._get_candidate_domain(),
+                        ("collection_ruler_chosen", "=", False),
+                    ]
+                )
+            )
         if self.partner_ids:
             return self.env["account.move"].search(
                 [
@@ -117,6 +142,24 @@ class CollectionRulerApply(models.TransientModel):
                 ]
             )
         return self.move_ids.filtered_domain(self._get_candidate_domain())
+
+    def _get_company_followers(self, moves):
+        """Those of ``moves`` whose ruler is their company's default: neither
+        their customer nor an assignment rule gives them one
+        (``account.move._collection_get_inherited_ruler``).
+
+        :return: account.move recordset
+        """
+        Rule = self.env["collection.ruler.rule"]
+        return moves.filtered(
+            lambda m: not (
+                m.partner_id.with_company(m.company_id).collection_ruler_id
+                or m.commercial_partner_id.with_company(
+                    m.company_id
+                ).collection_ruler_id
+                or Rule._get_ruler(m)
+            )
+        )
 
     def _get_due_steps(self):
         """What the next run would send and what it would not, had the ruler
@@ -163,9 +206,19 @@ class CollectionRulerApply(models.TransientModel):
     def _get_preview(self):
         """The preview shown before applying, as HTML paragraphs."""
         self.ensure_one()
+        _ = self.env._
+        if not self.ruler_id and self.company_id and self.invoice_count:
+            return Markup("<p>%s</p>") % (
+                _("1 invoice will have no collection ruler: its schedule is cancelled.")
+                if self.invoice_count == 1
+                else _(
+                    "%(count)s invoices will have no collection ruler: their "
+                    "schedules are cancelled.",
+                    count=self.invoice_count,
+                )
+            )
         if not self.ruler_id:
             return False
-        _ = self.env._
         ruler = Markup("<strong>%s</strong>") % self.ruler_id.display_name
         count = self.invoice_count
         paragraphs = [
@@ -176,7 +229,20 @@ class CollectionRulerApply(models.TransientModel):
             )
         ]
         left = self.left_count
-        if left and self.partner_ids:
+        if left and self.company_id:
+            paragraphs.append(
+                _(
+                    "1 invoice keeps a ruler of its own: chosen for it, its "
+                    "customer's or an assignment rule's."
+                )
+                if left == 1
+                else _(
+                    "%(count)s invoices keep a ruler of their own: chosen for "
+                    "them, their customer's or an assignment rule's.",
+                    count=left,
+                )
+            )
+        elif left and self.partner_ids:
             paragraphs.append(
                 _("1 invoice keeps the ruler chosen for it.")
                 if left == 1
