@@ -23,6 +23,10 @@ class CollectionTwilioController(http.Controller):
         provider = request.env["collection.provider"].sudo().browse(provider_id)
         if not provider.exists() or provider.code != "twilio_voice":
             raise NotFound()
+        # An unanswered call's reason and note: in the company's language.
+        provider = provider.with_context(
+            lang=provider.company_id._collection_get_lang()
+        )
         # Twilio signs the URL it was given: the public one, even behind a
         # proxy that Odoo sees as another host.
         httprequest = request.httprequest

@@ -18,7 +18,9 @@ class CollectionWhatsAppController(http.Controller):
         provider = request.env["collection.provider"].sudo().browse(provider_id)
         if not provider.exists() or provider.code != "whatsapp_cloud":
             raise NotFound()
-        return provider
+        # What a status or a reply writes (a failed step's reason, the chatter)
+        # is in the company's language, not the request's.
+        return provider.with_context(lang=provider.company_id._collection_get_lang())
 
     @http.route(
         "/collection_ruler/whatsapp/<int:provider_id>",

@@ -24,6 +24,10 @@ class CollectionZenviaController(http.Controller):
         provider = request.env["collection.provider"].sudo().browse(provider_id)
         if not provider.exists() or provider.code != "zenvia_voice":
             raise NotFound()
+        # An unanswered call's reason and note: in the company's language.
+        provider = provider.with_context(
+            lang=provider.company_id._collection_get_lang()
+        )
         if not provider._zenvia_check_token(token):
             _logger.warning("Zenvia webhook with a wrong secret for %s", provider)
             raise Forbidden()
@@ -31,10 +35,8 @@ class CollectionZenviaController(http.Controller):
             call = provider._zenvia_parse_callback(request.httprequest.get_data())
         except ValueError as error:
             raise BadRequest() from error
-        message = (
-            request.env["collection.provider.message"]
-            .sudo()
-            ._find(provider, reference=call["id"])
+        message = provider.env["collection.provider.message"]._find(
+            provider, reference=call["id"]
         )
         if message and message.state == "sent" and provider.state == "enabled":
             provider._zenvia_poll(message)

@@ -400,27 +400,46 @@ class AccountMove(models.Model):
         :return: a translated reason, or False when it can be collected
         """
         self.ensure_one()
+        # Stored on the events and the chatter: in the company's language,
+        # whoever's session (a customer paying on the portal) stopped it.
+        env = self._collection_company_lang_env()
         if self.move_type != "out_invoice":
-            return self.env._("Only customer invoices are collected.")
+            return env._("Only customer invoices are collected.")
         if self.state != "posted":
-            return self.env._("The invoice is not posted.")
+            return env._("The invoice is not posted.")
         if self.payment_state in ("paid", "in_payment"):
-            return self.env._("The invoice is paid.")
+            return env._("The invoice is paid.")
         if self.payment_state == "reversed":
-            return self.env._("The invoice was reversed.")
+            return env._("The invoice was reversed.")
         if self.payment_state == "blocked":
-            return self.env._("The invoice's payment is blocked.")
+            return env._("The invoice's payment is blocked.")
         if self.collection_excluded:
-            return self.env._("The invoice is excluded from collection.")
+            return env._("The invoice is excluded from collection.")
         if not self.collection_ruler_id:
-            return self.env._("The invoice has no collection ruler.")
+            return env._("The invoice has no collection ruler.")
         if not self._collection_get_due_date():
-            return self.env._("The invoice has no due date.")
+            return env._("The invoice has no due date.")
         if self.currency_id.is_zero(self.amount_residual):
-            return self.env._("Nothing is left to pay.")
+            return env._("Nothing is left to pay.")
         return False
+
+    def _collection_company_lang_env(self):
+        """The environment in the language of this invoice's company, for the
+        reasons and notes collection stores (``res.company._collection_get_lang``).
+
+        :return: an Environment
+        """
+        self.ensure_one()
+        lang = self.company_id._collection_get_lang()
+        return self.with_context(lang=lang).env
 
     def _collection_sync_events(self):
         """Bring the collection schedule of these invoices up to date
-        (``collection.ruler.schedule``)."""
-        self.env["collection.ruler.schedule"]._sync(self)
+        (``collection.ruler.schedule``), company by company in its language:
+        the reasons of cancelled steps and the chatter notes are stored, read
+        by the company's staff, whoever's session (a customer paying on the
+        portal, a webhook) changed the invoice."""
+        Schedule = self.env["collection.ruler.schedule"]
+        for company, moves in self.grouped("company_id").items():
+            lang = company._collection_get_lang()
+            Schedule.with_context(lang=lang)._sync(moves.with_context(lang=lang))

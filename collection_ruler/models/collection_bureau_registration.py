@@ -224,9 +224,11 @@ class CollectionBureauRegistration(models.Model):
             raise UserError(
                 self.env._("Only active registrations can be asked for removal.")
             )
-        self._request_removal(
-            self.env._("Requested by %(user)s.", user=self.env.user.name)
-        )
+        for company, registrations in self.grouped("company_id").items():
+            env = self.with_context(lang=company._collection_get_lang()).env
+            registrations._request_removal(
+                env._("Requested by %(user)s.", user=self.env.user.name)
+            )
 
     def action_mark_removed(self):
         """Record that the bureau confirmed the removal."""
@@ -260,6 +262,15 @@ class CollectionBureauRegistration(models.Model):
 
         :param reason: why the removal is requested, logged on the record
         """
+        # The notes and the to-do are the company's records: in its language,
+        # whoever's session (a customer paying on the portal) asked.
+        for company, registrations in self.grouped("company_id").items():
+            lang = company._collection_get_lang()
+            registrations.with_context(lang=lang)._request_removal_in_company(reason)
+
+    def _request_removal_in_company(self, reason):
+        """``_request_removal`` for registrations of one company, in the
+        environment's language."""
         today = fields.Date.context_today(self)
         never_sent = self.filtered(
             lambda r: r.state == "to_register" and not r.exported_date

@@ -28,7 +28,7 @@ class AccountMove(models.Model):
         reason = super()._collection_get_stop_reason()
         if reason or not (self.collection_dispute_reason or "").strip():
             return reason
-        return self.env._(
+        return self._collection_company_lang_env()._(
             "The customer disputes the invoice: %(reason)s",
             reason=one_line(self.collection_dispute_reason),
         )

@@ -88,18 +88,20 @@ class CollectionPromise(models.Model):
             if promise.date < today:
                 raise ValidationError(self.env._("A promise is for today or later."))
             promise.residual_at_promise = move.amount_residual
+            # In the company's language, not the portal customer's.
+            env = move._collection_company_lang_env()
             who = promise.user_id.name
             if promise.source == "portal":
-                who = self.env._(
+                who = env._(
                     "%(customer)s, on the portal,", customer=move.partner_id.name
                 )
             move._message_log(
-                body=self.env._(
+                body=env._(
                     "Collection: %(user)s recorded a promise to pay %(amount)s by "
                     "%(date)s. The ruler waits until then.",
                     user=who,
-                    amount=promise.currency_id.format(promise.amount),
-                    date=format_date(self.env, promise.date),
+                    amount=promise.currency_id.with_env(env).format(promise.amount),
+                    date=format_date(env, promise.date),
                 )
             )
         return promises
@@ -125,10 +127,11 @@ class CollectionPromise(models.Model):
         promises = self.sudo().search([("state", "=", "open")])
         for promise in promises:
             move = promise.move_id
+            env = move._collection_company_lang_env()
             if promise._is_kept():
                 promise.state = "kept"
                 move._message_log(
-                    body=self.env._("Collection: the promise to pay was kept.")
+                    body=env._("Collection: the promise to pay was kept.")
                 )
                 continue
             if move.state != "posted" or move.payment_state == "reversed":
@@ -138,11 +141,11 @@ class CollectionPromise(models.Model):
                 continue
             promise.state = "broken"
             move._message_log(
-                body=self.env._(
+                body=env._(
                     "Collection: promise broken: %(amount)s promised by %(date)s "
                     "was not paid. The ruler resumes.",
-                    amount=promise.currency_id.format(promise.amount),
-                    date=format_date(self.env, promise.date),
+                    amount=promise.currency_id.with_env(env).format(promise.amount),
+                    date=format_date(env, promise.date),
                 )
             )
             promise._schedule_broken_promise_steps()
@@ -182,11 +185,12 @@ class CollectionPromise(models.Model):
     def action_cancel(self):
         for promise in self.filtered(lambda p: p.state == "open"):
             promise.state = "cancelled"
+            env = promise.move_id._collection_company_lang_env()
             promise.move_id._message_log(
-                body=self.env._(
+                body=env._(
                     "Collection: %(user)s cancelled the promise to pay by %(date)s.",
                     user=self.env.user.name,
-                    date=format_date(self.env, promise.date),
+                    date=format_date(env, promise.date),
                 )
             )
         return True
@@ -205,16 +209,21 @@ class CollectionRulerStep(models.Model):
         res = super().write(vals)
         if vals.get("on_broken_promise"):
             # Scheduled at its offset until now: it waits for a broken promise.
-            self.env["collection.ruler.event"].sudo().search(
-                [("step_id", "in", self.ids), ("state", "=", "scheduled")]
-            ).write(
-                {
-                    "state": "cancelled",
-                    "failure_reason": self.env._(
-                        "The step runs on a broken promise only."
-                    ),
-                }
+            events = (
+                self.env["collection.ruler.event"]
+                .sudo()
+                .search([("step_id", "in", self.ids), ("state", "=", "scheduled")])
             )
+            for company, company_events in events.grouped("company_id").items():
+                env = self.with_context(lang=company._collection_get_lang()).env
+                company_events.write(
+                    {
+                        "state": "cancelled",
+                        "failure_reason": env._(
+                            "The step runs on a broken promise only."
+                        ),
+                    }
+                )
         return res
 
     @api.depends("on_broken_promise")

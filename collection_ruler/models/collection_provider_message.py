@@ -141,7 +141,7 @@ class CollectionProviderMessage(models.Model):
         )
         handled = self.browse()
         for (message_id,) in self.env.cr.fetchall():
-            message = self.browse(message_id)
+            message = self.browse(message_id)._in_company_lang()
             if message._take(now):
                 message._send_one()
                 handled |= message
@@ -224,7 +224,17 @@ class CollectionProviderMessage(models.Model):
         falls back when its step says so."""
         self.write({"state": "failed", "failure_reason": reason})
         events = self._get_collection_events()
-        events._fail_after_run(dict.fromkeys(events.ids, reason))
+        for company, company_events in events.grouped("company_id").items():
+            company_events.with_context(
+                lang=company._collection_get_lang()
+            )._fail_after_run(dict.fromkeys(company_events.ids, reason))
+
+    def _in_company_lang(self):
+        """This message in its company's language, for the reasons and notes
+        its statuses write (``res.company._collection_get_lang``)."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        return self.with_context(lang=company._collection_get_lang())
 
     def _get_collection_events(self):
         """The events these messages carried: one, or a digest's."""
@@ -266,7 +276,10 @@ class CollectionProviderMessage(models.Model):
         :param str status: sent, delivered, read or failed
         :param datetime when: when the service says it happened
         """
-        for message in self:
+        for record in self:
+            # What a failure writes (the event's reason, the chatter) is read
+            # by the company's staff, whatever the webhook's language.
+            message = record._in_company_lang()
             values = {}
             if reference and not message.provider_ref:
                 values["provider_ref"] = reference

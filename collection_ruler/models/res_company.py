@@ -86,10 +86,14 @@ class ResCompany(models.Model):
         )
 
     def _collection_get_lang(self):
-        """The language of the reasons and notes a run writes for this
-        company: its partner's, else the active one."""
+        """The language of the reasons and notes collection stores for this
+        company, whoever's session writes them: its partner's, else the
+        active one (also when the partner's was deactivated since)."""
         self.ensure_one()
-        return self.partner_id.lang or self.env.lang
+        lang = self.partner_id.lang
+        if lang and self.env["res.lang"]._get_data(code=lang):
+            return lang
+        return self.env.lang
 
     def _collection_next_business_day(self, date):
         """``date`` itself when it is a business day, else the next one."""

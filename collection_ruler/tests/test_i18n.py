@@ -4,7 +4,8 @@ from freezegun import freeze_time
 from odoo.modules.module import get_module_path
 from odoo.tests import tagged
 
-from .common import CollectionRulerCommon, day
+from ..tools import twilio_voice
+from .common import CollectionRulerCommon, CollectionRulerHttpCommon, day
 
 
 @tagged("post_install", "-at_install")
@@ -84,3 +85,170 @@ class TestCollectionTranslation(CollectionRulerCommon):
             "Data já passada quando a régua foi aplicada: etapa não enviada.",
             reasons,
         )
+
+    # ------------------------------------------------------------------
+    # What a session in another language stores: the company's language
+    # ------------------------------------------------------------------
+
+    def test_a_payment_from_an_english_session_stores_portuguese_reasons(self):
+        """A customer's English portal session pays: the steps it cancels say
+        why in the company's language, as the bureau's removal does."""
+        self.company.partner_id.lang = "pt_BR"
+        self.customer.vat = "11.444.777/0001-61"
+        move = self._create_invoice()
+        bureau_event = move.collection_event_ids.filtered(
+            lambda e: e.channel == "credit_bureau"
+        )
+        registration = self.env["collection.bureau.registration"].create(
+            self.env["collection.bureau.registration"]._prepare_registration_values(
+                bureau_event, day(0).date()
+            )
+        )
+        english = self.env(context=dict(self.env.context, lang="en_US"))
+        english["account.payment.register"].with_context(
+            active_model="account.move", active_ids=move.ids
+        ).create({"amount": 1000.0, "payment_date": day(1)})._create_payments()
+        self.assertIn(move.payment_state, ("paid", "in_payment"))
+        self.assertEqual(
+            set(move.collection_event_ids.mapped("failure_reason")),
+            {"A fatura está paga."},
+        )
+        self.assertEqual(registration.state, "cancelled")
+        self.assertIn(
+            "Cancelada antes de ser enviada ao órgão de proteção ao crédito: "
+            "A fatura está paga.",
+            registration.message_ids[0].body,
+        )
+
+    def test_a_dispute_a_promise_and_a_removal_from_english_sessions(self):
+        """Disputes, portal promises, their settlement by the run, a step's
+        change and a removal asked by hand: stored in Portuguese."""
+        self.company.partner_id.lang = "pt_BR"
+        disputed = self._create_invoice()
+        disputed.with_context(lang="en_US").collection_dispute_reason = "Devolvida"
+        self.assertEqual(
+            set(disputed.collection_event_ids.mapped("failure_reason")),
+            {"O cliente contesta a fatura: Devolvida"},
+        )
+
+        self.customer_2.vat = "45.723.174/0001-10"
+        promised = self._create_invoice(partner=self.customer_2)
+        self.ruler.promise_max_days = 10
+        with freeze_time(day(1)):
+            promise = promised.with_context(lang="en_US")._collection_portal_promise(
+                day(5).date()
+            )
+        self.assertTrue(promise)
+        self.assertIn(
+            "Oficina Boa Vista, pelo portal, registrou uma promessa de pagamento " "de",
+            promised.message_ids[0].body,
+        )
+        self.assertIn("até 15/03/2026", promised.message_ids[0].body)
+        self.env.invalidate_all()
+        with freeze_time(day(7)):
+            self.env["collection.promise"].with_context(lang="en_US")._cron_check()
+        self.assertEqual(promise.state, "broken")
+        self.assertIn("Cobrança: promessa quebrada", promised.message_ids[0].body)
+
+        step = self.step_sms.with_context(lang="en_US")
+        event = self._events(promised)[self.step_sms]
+        self.assertEqual(event.state, "scheduled")
+        step.on_broken_promise = True
+        self.assertEqual(
+            event.failure_reason,
+            "A etapa só é executada quando uma promessa é quebrada.",
+        )
+
+        bureau_event = promised.collection_event_ids.filtered(
+            lambda e: e.channel == "credit_bureau"
+        )
+        registration = self.env["collection.bureau.registration"].create(
+            self.env["collection.bureau.registration"]._prepare_registration_values(
+                bureau_event, day(0).date()
+            )
+        )
+        registration.with_context(lang="en_US").action_request_removal()
+        self.assertIn(
+            "Cancelada antes de ser enviada ao órgão de proteção ao crédito: "
+            "Solicitada por",
+            registration.message_ids[0].body,
+        )
+
+    def test_a_provider_status_from_an_english_request_fails_in_portuguese(self):
+        """A provider's failed status fails the event, with a Portuguese note."""
+        self.company.partner_id.lang = "pt_BR"
+        move = self._create_invoice()
+        event = self._events(move)[self.step_due]
+        provider = self.env["collection.provider"].create(
+            {
+                "name": "WhatsApp",
+                "code": "whatsapp_cloud",
+                "state": "test",
+                "company_id": self.company.id,
+            }
+        )
+        Message = self.env["collection.provider.message"].sudo()
+        message = Message.create(
+            {
+                "provider_id": provider.id,
+                "event_id": event.id,
+                "recipient": "5511987654321",
+                "state": "sent",
+            }
+        )
+        event.write({"state": "done", "provider_message_id": message.id})
+        message.with_context(lang="en_US").sudo()._apply_status(
+            "failed", day(0), reason="(131026) Message undeliverable"
+        )
+        self.assertEqual(event.state, "failed")
+        step = self.step_due.with_context(lang="pt_BR").name
+        self.assertIn(
+            f"A etapa de cobrança {step} falhou: (131026) Message undeliverable",
+            move.message_ids[0].body,
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestCollectionTranslationHttp(CollectionRulerHttpCommon):
+    """A provider's webhook, a request in no one's language, writes in the
+    company's."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._load_pt_br()
+        cls.company.partner_id.lang = "pt_BR"
+        cls.provider = cls.env["collection.provider"].create(
+            {
+                "name": "Twilio",
+                "code": "twilio_voice",
+                "state": "enabled",
+                "company_id": cls.company.id,
+                "twilio_account_sid": "AC0123456789abcdef0123456789abcdef",
+                "twilio_auth_token": "twilio-auth-token",
+                "twilio_from_number": "+551140040000",
+            }
+        )
+
+    def test_an_unanswered_call_reported_by_twilio(self):
+        Message = self.env["collection.provider.message"].sudo()
+        call = Message.create(
+            {
+                "provider_id": self.provider.id,
+                "recipient": "+5511987654321",
+                "state": "sent",
+                "provider_ref": "CA2",
+            }
+        )
+        params = {"CallSid": "CA2", "CallStatus": "no-answer"}
+        path = f"/collection_ruler/twilio/{self.provider.id}/status"
+        url = self.provider.get_base_url() + path
+        signature = twilio_voice.signature("twilio-auth-token", url, params)
+        response = self.url_open(
+            path,
+            data=params,
+            headers={"X-Twilio-Signature": signature, "Accept-Language": "en-US"},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(call.state, "failed")
+        self.assertEqual(call.failure_reason, "Não atendida")
