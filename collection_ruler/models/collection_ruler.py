@@ -95,11 +95,20 @@ class CollectionRuler(models.Model):
     )
 
     # === Usage === #
-    partner_count = fields.Integer(string="Customers", compute="_compute_partner_count")
+    partner_count = fields.Integer(
+        string="Customers Assigned",
+        compute="_compute_partner_count",
+        help="The customers given this ruler on their form, in this company. "
+        "Customers without a ruler of their own, whose invoices get it from an "
+        "assignment rule or as the company's default, are not counted: Open "
+        "Invoices counts every invoice that follows it.",
+    )
     invoice_count = fields.Integer(
         string="Open Invoices",
         compute="_compute_invoice_count",
-        help="The customer invoices still to be paid that follow this ruler.",
+        help="The customer invoices still to be paid that follow this ruler, "
+        "whether it came from the invoice, its customer, an assignment rule "
+        "or the company's default ruler.",
     )
     backfill_pending = fields.Boolean(
         compute="_compute_backfill_pending",
@@ -209,20 +218,23 @@ class CollectionRuler(models.Model):
         partner_ids = self._get_partners_by_ruler().get(self.id, [])
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Customers"),
+            "name": self.env._("Customers Assigned"),
             "res_model": "res.partner",
             "view_mode": "list,form",
             "domain": [("id", "in", partner_ids)],
         }
 
     def action_run_now(self):
-        """Run every due event of these rulers right away.
+        """Run every due event of these rulers right away. With nothing due,
+        leave no run, and say why, as the scheduled action leaves none.
 
         :return: a client notification summarising the run, linking to it
         """
         self.env["collection.ruler.event"].check_access("write")
         self.check_access("write")
         Run = self.env["collection.ruler.run"].sudo()
+        if not Run._has_due_work(rulers=self, companies=self.env.companies):
+            return self._get_nothing_due_notification()
         run = Run._start("manual", rulers=self)
         result = run._process(companies=self.env.companies)
         return {
@@ -246,6 +258,32 @@ class CollectionRuler(models.Model):
                 "type": "success" if not result["failed"] else "warning",
                 "next": {"type": "ir.actions.act_window_close"},
             },
+        }
+
+    def _get_nothing_due_notification(self):
+        """The notification of a Run Now that found nothing due: why, and a
+        link to the scheduled run of today that handled the day's steps."""
+        Run = self.env["collection.ruler.run"].sudo()
+        message, run = Run._get_nothing_due_message()
+        params = {
+            "title": self.env._("Nothing to run"),
+            "message": message,
+            "type": "info",
+            "next": {"type": "ir.actions.act_window_close"},
+        }
+        if run:
+            params["message"] += " %s"
+            params["links"] = [
+                {
+                    "label": self.env._("See the run"),
+                    "url": "/odoo/action-collection_ruler."
+                    f"collection_ruler_run_action/{run.id}",
+                }
+            ]
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": params,
         }
 
     # === Business methods === #

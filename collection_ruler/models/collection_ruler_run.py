@@ -1,12 +1,13 @@
 import logging
 import time
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytz
 from psycopg2 import errors
 
 from odoo import api, fields, models
-from odoo.tools import SQL, format_datetime
+from odoo.tools import SQL, format_datetime, format_time
 
 from .collection_channel import (
     Outcome,
@@ -56,6 +57,12 @@ class CollectionRulerRun(models.Model):
     _order = "id desc"
 
     name = fields.Char(compute="_compute_name")
+    number = fields.Char(
+        readonly=True,
+        copy=False,
+        help="The run's number, from the Collection Run sequence. A Preview "
+        "simulates runs but draws no number.",
+    )
     trigger = fields.Selection(
         selection=[("cron", "Scheduled Action"), ("manual", "Run Now")],
         required=True,
@@ -107,13 +114,26 @@ class CollectionRulerRun(models.Model):
     retried_count = fields.Integer(string="Retried", readonly=True)
     fell_back_count = fields.Integer(string="Fell Back", readonly=True)
 
-    @api.depends("started_at")
+    @api.depends("number", "started_at")
     def _compute_name(self):
         for run in self:
             date = run.started_at and format_datetime(self.env, run.started_at)
             run.name = self.env._(
-                "Run %(number)s of %(date)s", number=run.id or "", date=date or ""
+                "Run %(number)s of %(date)s", number=run.number or "", date=date or ""
             )
+
+    # === CRUD === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A Preview's runs, rolled back, draw no number: the real runs are
+        # numbered one after the other.
+        if not dry_run(self.env):
+            Sequence = self.env["ir.sequence"].sudo()
+            for vals in vals_list:
+                if not vals.get("number"):
+                    vals["number"] = Sequence.next_by_code("collection.ruler.run")
+        return super().create(vals_list)
 
     # === Entry points === #
 
@@ -132,25 +152,69 @@ class CollectionRulerRun(models.Model):
         return run
 
     @api.model
-    def _has_due_work(self):
-        """Whether a run would find work: an event due (in any time zone),
-        or open invoices waiting for their schedule. One cheap query."""
-        if self.env["collection.ruler.backfill"]._is_pending():
+    def _has_due_work(self, rulers=None, companies=None):
+        """Whether a run would find work: an event due today where its
+        company is, or, for a run of every ruler, open invoices waiting for
+        their schedule (the scheduled action's backfill). One cheap query
+        when no event is near.
+
+        :param rulers: collection.ruler records the run serves (Run Now);
+            None for all
+        :param companies: res.company records the run serves; None for all
+        :return: bool
+        """
+        if rulers is None and self.env["collection.ruler.backfill"]._is_pending():
             return True
         now = clock(self.env)
-        return bool(
+        domain = [
+            ("state", "=", "scheduled"),
+            # A day wide (no time zone is a day ahead of UTC), then each
+            # company's today: an evening in Brazil is tomorrow in UTC.
+            ("scheduled_date", "<=", now.date() + timedelta(days=1)),
+            "|",
+            ("not_before", "=", False),
+            ("not_before", "<=", now),
+        ]
+        if rulers is not None:
+            domain.append(("ruler_id", "in", rulers.ids))
+        if companies is not None:
+            domain.append(("company_id", "in", companies.ids))
+        groups = (
             self.env["collection.ruler.event"]
             .sudo()
-            .search_count(
-                [
-                    ("state", "=", "scheduled"),
-                    ("scheduled_date", "<=", now.date() + timedelta(days=1)),
-                    "|",
-                    ("not_before", "=", False),
-                    ("not_before", "<=", now),
-                ],
-                limit=1,
+            ._read_group(
+                domain, groupby=["company_id"], aggregates=["scheduled_date:min"]
             )
+        )
+        return any(
+            first <= company._collection_get_today() for company, first in groups
+        )
+
+    @api.model
+    def _get_nothing_due_message(self):
+        """Why a Run Now finds nothing due: the scheduled run of today that
+        already handled the day's steps, at its time in the user's time zone,
+        if there is one.
+
+        :return: (message, the scheduled run of today or an empty recordset)
+        """
+        company = self.env.company
+        tz = pytz.timezone(company.partner_id.tz or "UTC")
+        today = company._collection_get_today()
+        midnight = tz.localize(datetime.combine(today, datetime.min.time()))
+        since = midnight.astimezone(pytz.utc).replace(tzinfo=None)
+        run = self.search(
+            [("trigger", "=", "cron"), ("started_at", ">=", since)], limit=1
+        )
+        if not run:
+            return self.env._("Nothing is due today."), run
+        return (
+            self.env._(
+                "Nothing is due: the scheduled run at %(time)s already handled "
+                "today's steps.",
+                time=format_time(self.env, run.started_at, time_format="short"),
+            ),
+            run,
         )
 
     @api.model

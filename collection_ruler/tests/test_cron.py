@@ -1,5 +1,5 @@
 import importlib.util
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -273,8 +273,10 @@ class TestCollectionCron(CollectionRulerCommon):
                 count_mails,
             )
 
-    def test_nothing_due_costs_three_queries_at_any_size(self):
-        """Nothing due: a run costs the same for 2 or 20 open invoices."""
+    def test_nothing_due_costs_the_same_at_any_size(self):
+        """Nothing due: a run costs the same for 2 or 20 open invoices: three
+        queries, and four for its number (the sequence found, read, locked
+        and moved on)."""
         Run = self.env["collection.ruler.run"].sudo()
         # Nothing to catch up either (test_backfill.py covers that part).
         self.env["ir.config_parameter"].set_param(BACKFILL_PENDING, False)
@@ -285,23 +287,24 @@ class TestCollectionCron(CollectionRulerCommon):
             with freeze_time(day(0)):
                 Run._start("cron")._process()  # warm the caches (parameters)
                 self.env.flush_all()
-                with self.assertQueryCount(3):
+                with self.assertQueryCount(5):
                     run = Run._start("cron")
                     run._process()
                     self.env.flush_all()
             self.assertEqual((run.state, run.due_count), ("done", 0))
 
     def test_email_batch_queries_per_event(self):
-        # 74: the guards included, per batch: open promises, the contact
+        # 78: the guards included, per batch: open promises, the contact
         # hours (windows, debtors' states, holidays), the cap's grouped query;
         # the template's body, read once to see that it has a digest form;
-        # and the evidence: the mails and their recipients read, one insert.
-        marginal = self._marginal_queries("email", self.mock_mail_gateway, 74)
+        # the evidence: the mails and their recipients read, one insert; and
+        # the run's number.
+        marginal = self._marginal_queries("email", self.mock_mail_gateway, 77)
         self.assertLess(marginal, 1, f"queries of each extra email: {marginal}")
 
     def test_call_batch_queries_per_event(self):
         marginal = self._marginal_queries(
-            "call", self.mock_mail_gateway, 46, activity_user_id=self.salesperson.id
+            "call", self.mock_mail_gateway, 49, activity_user_id=self.salesperson.id
         )
         self.assertLess(marginal, 1, f"queries of each extra call: {marginal}")
 
@@ -312,6 +315,52 @@ class TestCollectionCron(CollectionRulerCommon):
         self.assertEqual(action["params"]["type"], "success")
         self.assertIn("1 sent", action["params"]["message"])
         self.assertEqual(self._events(move)[self.step_due].state, "done")
+
+    def test_run_now_with_nothing_due_says_why_and_leaves_no_run(self):
+        """After the scheduled run of the day, Run Now names it, at its time
+        in the user's time zone, and leaves no empty run behind."""
+        self.env.user.tz = "America/Sao_Paulo"
+        Run = self.env["collection.ruler.run"]
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run(day(0))  # noon UTC, 9:00 in São Paulo
+        cron_run = Run.search([], limit=1)
+        self.assertEqual(self._events(move)[self.step_due].state, "done")
+        with freeze_time(day(0) + timedelta(hours=2)):
+            action = self.ruler.action_run_now()
+        self.assertEqual(Run.search([], limit=1), cron_run, "no empty run")
+        params = action["params"]
+        self.assertEqual(params["type"], "info")
+        self.assertRegex(
+            params["message"],
+            r"^Nothing is due: the scheduled run at 9:00\sAM already handled "
+            r"today's steps\. %s$",
+        )
+        self.assertEqual(
+            params["links"][0]["url"],
+            f"/odoo/action-collection_ruler.collection_ruler_run_action/{cron_run.id}",
+        )
+
+    def test_run_now_before_anything_is_due(self):
+        """No scheduled run today and nothing due: Run Now says so, also in
+        the evening, when tomorrow's steps are already due in UTC."""
+        self.company.partner_id.tz = "America/Sao_Paulo"
+        self.env["ir.config_parameter"].set_param(BACKFILL_PENDING, False)
+        Run = self.env["collection.ruler.run"]
+        runs = Run.search_count([])
+        move = self._create_invoice()
+        # 21:30 in São Paulo the day before the reminder (D-3): 00:30 UTC on D-3.
+        evening = datetime.combine(DUE_DATE - timedelta(days=3), time(0, 30))
+        with freeze_time(evening):
+            action = self.ruler.action_run_now()
+        self.assertEqual(action["params"]["message"], "Nothing is due today.")
+        self.assertNotIn("links", action["params"])
+        self.assertEqual(Run.search_count([]), runs, "no empty run")
+        self.assertEqual(self._events(move)[self.step_before].state, "scheduled")
+        with freeze_time(evening):
+            self.assertFalse(Run._has_due_work())
+            self.cron.method_direct_trigger()
+        self.assertEqual(Run.search_count([]), runs, "nor an empty scheduled run")
 
 
 @tagged("post_install", "-at_install")

@@ -11,6 +11,7 @@ from odoo.tests import Form, tagged
 from odoo.tools import SQL
 
 from .common import DUE_DATE, CollectionRulerCommon, day
+from .test_migration import load_migration
 
 
 @tagged("post_install", "-at_install")
@@ -34,7 +35,29 @@ class TestCollectionEngine(CollectionRulerCommon):
         with self.mock_mail_gateway():
             self._run(day(0))  # noon UTC
         run = self.env["collection.ruler.run"].search([], limit=1)
-        self.assertEqual(run.name, f"Run {run.id} of Mar 10, 2026, 9:00:00\u202fAM")
+        self.assertEqual(run.name, f"Run {run.number} of Mar 10, 2026, 9:00:00\u202fAM")
+
+    def test_an_upgrade_numbers_the_existing_runs_by_their_id(self):
+        """Runs made before runs had a number keep their id as one; the
+        sequence goes on after the highest."""
+        Run = self.env["collection.ruler.run"].sudo()
+        self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run(day(0))
+        run = Run.search([], limit=1)
+        sequence = self.env.ref("collection_ruler.ir_sequence_collection_ruler_run")
+        # As before the upgrade: no number, and a sequence never used.
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE collection_ruler_run SET number = NULL")
+        sequence.number_next = 1
+        self.env.invalidate_all()
+        load_migration("18.0.1.6.0")(self.env.cr, "18.0.1.5.0")
+        self.env.invalidate_all()
+        self.assertEqual(run.number, str(run.id))
+        self.assertTrue(run.name.startswith(f"Run {run.id} of "))
+        highest = Run.search([], order="id desc", limit=1).id
+        with freeze_time(day(1)):
+            self.assertEqual(Run._start("manual").number, str(highest + 1))
 
     def test_archived_customer_fails_with_the_reason(self):
         move = self._create_invoice()
@@ -163,6 +186,9 @@ class TestCollectionEngine(CollectionRulerCommon):
     def test_budget_cut_leaves_every_event_of_the_invoice_scheduled(self):
         """A letter batch cut by the budget leaves the rest of it untouched."""
         self.company.write({"vat": "11.222.333/0001-81", "street": "Rua A, 1"})
+        # A debit notice names its debtor by CPF or CNPJ (test_letter_step.py).
+        self.customer.vat = "529.982.247-25"
+        self.customer_2.vat = "04.252.011/0001-10"
         debit = self.env.ref("collection_ruler.collection_ruler_step_debit_notice")
         first = self._create_invoice()
         second = self._create_invoice(partner=self.customer_2)

@@ -155,6 +155,36 @@ class TestPreview(CollectionRulerCommon, SMSCommon):
         self.assertAlmostEqual(costs["sms"].total, 0.27)
         self.assertEqual(preview.message_count, 7)
 
+    def test_previews_draw_no_run_numbers(self):
+        """Runs are numbered one after the other, whatever the Previews in
+        between simulated (and rolled back)."""
+        with self.mock_mail_gateway():
+            self._run(START, rulers=self.ruler)
+            first = self.env["collection.ruler.run"].search([], limit=1)
+            self._preview()  # simulates runs, and rolls them back
+            self._run(START + timedelta(days=2), rulers=self.ruler)
+        second = self.env["collection.ruler.run"].search([], limit=1)
+        self.assertNotEqual(second, first)
+        self.assertTrue(first.number)
+        self.assertEqual(int(second.number), int(first.number) + 1)
+        self.assertTrue(second.name.startswith(f"Run {second.number} of "))
+
+    def test_the_preview_opens_full_screen_and_names_its_figures(self):
+        action = self.env.ref("collection_ruler.collection_ruler_preview_action")
+        self.assertEqual(action.target, "current", "not a dialog")
+        arch = self.env["collection.ruler.preview"].get_view(action.view_id.id)["arch"]
+        self.assertIn('<button name="action_preview"', arch.split("</header>")[0])
+        self.assertNotIn("<footer", arch, "a footer shows only in a dialog")
+        with freeze_time(START):
+            preview = self.env["collection.ruler.preview"].create({"days": DAYS})
+            self.assertFalse(preview.action_preview(), "the form reloads in place")
+        sent = preview._fields["message_count"].string
+        billed = preview.cost_ids._fields["message_count"].string
+        self.assertEqual((sent, billed), ("Messages Going Out", "Billed Messages"))
+        self.assertEqual(
+            preview.message_count, sum(preview.cost_ids.mapped("message_count"))
+        )
+
     def test_only_managers_preview(self):
         collector = mail_new_test_user(
             self.env,

@@ -131,3 +131,34 @@ class TestRulerRules(CollectionRulerCommon, SMSCommon):
         }
         self.assertTrue(sms[individual].startswith("Oi Padaria"))
         self.assertFalse(sms[company].startswith("Oi"), "the step's template")
+
+    def test_the_ruler_shows_customers_assigned_and_invoices_followed(self):
+        """The Customers button counts explicit assignments only; the Open
+        Invoices button counts every invoice the ruler follows, however it
+        came to it, and opens them."""
+        self.customer.collection_ruler_id = self.vip
+        self.customer_2.category_id = self.vip_tag
+        by_customer = self._create_invoice(amount=100.0)
+        by_rule = self._create_invoice(partner=self.customer_2, amount=100.0)
+        self.assertEqual((by_customer | by_rule).collection_ruler_id, self.vip)
+        self.assertEqual((self.vip.partner_count, self.vip.invoice_count), (1, 2))
+        self.assertEqual(self.vip._fields["partner_count"].string, "Customers Assigned")
+        arch = self.vip.get_view(
+            self.env.ref("collection_ruler.collection_ruler_view_form").id
+        )["arch"]
+        self.assertIn('name="action_view_invoices"', arch)
+        self.assertIn('name="action_view_partners"', arch)
+        action = self.vip.action_view_invoices()
+        self.assertEqual(
+            self.env["account.move"].search(action["domain"]), by_customer | by_rule
+        )
+        action = self.vip.action_view_partners()
+        self.assertEqual(action["name"], "Customers Assigned")
+        self.assertEqual(action["domain"], [("id", "in", self.customer.ids)])
+
+    def test_the_invoice_lists_have_their_headings(self):
+        arch = self.env["account.move"].get_view(
+            self.env.ref("account.view_move_form").id
+        )["arch"]
+        self.assertIn('<separator string="Promises to Pay"', arch)
+        self.assertIn('<separator string="Collection Timeline"', arch)

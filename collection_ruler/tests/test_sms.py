@@ -261,5 +261,5 @@ class TestCollectionSMS(CollectionRulerCommon, SMSCommon):
         # reports, are two bulk inserts; the guards (promises, contact hours,
         # cap) six queries a batch; the template's body, read once to see
         # that it has a digest form.
-        marginal = self._marginal_queries("sms", self.mockSMSGateway, 56)
+        marginal = self._marginal_queries("sms", self.mockSMSGateway, 59)
         self.assertLess(marginal, 1, f"queries of each extra SMS: {marginal}")

@@ -79,7 +79,14 @@ class CollectionRulerPreview(models.TransientModel):
         compute="_compute_visible_line_ids",
         string="Steps",
     )
-    message_count = fields.Integer(string="Messages", readonly=True)
+    message_count = fields.Integer(
+        string="Messages Going Out",
+        readonly=True,
+        help="The emails, SMS, WhatsApp messages, calls and letters the runs "
+        "would make, every channel together; a message listing several "
+        "invoices counts once. The Estimated Cost tab splits them by channel "
+        "and provider.",
+    )
     skipped_count = fields.Integer(string="Skipped (Late Run)", readonly=True)
     deferred_count = fields.Integer(string="Deferred or Waiting", readonly=True)
     failed_count = fields.Integer(string="Failing", readonly=True)
@@ -114,7 +121,10 @@ class CollectionRulerPreview(models.TransientModel):
         return values
 
     def action_preview(self):
-        """Simulate the runs of the next days and list what they would do."""
+        """Simulate the runs of the next days and list what they would do.
+
+        The Preview opens full-screen: returning nothing, the button reloads
+        the form, which then shows the lines."""
         self.ensure_one()
         self.env["collection.ruler"].check_access("write")
         start = fields.Datetime.now().replace(second=0, microsecond=0)
@@ -130,14 +140,6 @@ class CollectionRulerPreview(models.TransientModel):
             }
         )
         self._write_costs()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "new",
-            "name": self.env._("Collection Preview"),
-        }
 
     # === The simulation === #
 
@@ -350,7 +352,12 @@ class CollectionRulerPreviewCost(models.TransientModel):
         selection=channel_selection,
     )
     provider_id = fields.Many2one(comodel_name="collection.provider", string="Provider")
-    message_count = fields.Integer(string="Messages")
+    message_count = fields.Integer(
+        string="Billed Messages",
+        help="The messages of this channel and provider that the estimate "
+        "prices at the cost per message; a message listing several invoices "
+        "is billed once.",
+    )
     currency_id = fields.Many2one(related="company_id.currency_id")
     unit_cost = fields.Monetary(string="Cost per Message")
     total = fields.Monetary(string="Estimated Cost")

@@ -1,6 +1,7 @@
 /** @odoo-module **/
 /* A collector pauses an invoice, records the customer's promise to pay, then
-   opens the collection preview: the invoice's next step waits, and says why. */
+   opens the collection preview, full-screen: the invoice's next step waits,
+   and says why. */
 import {registry} from "@web/core/registry";
 
 registry.category("web_tour.tours").add("collection_ruler_guard_tour", {
@@ -70,24 +71,21 @@ registry.category("web_tour.tours").add("collection_ruler_guard_tour", {
             run: "click",
         },
         {
-            content: "Preview the next days",
-            trigger: ".modal button[name=action_preview]",
+            content: "Preview the next days: the preview opened full-screen",
+            trigger:
+                "body:not(:has(.modal)) .o_form_view .o_form_statusbar button[name=action_preview]",
             run: "click",
         },
         {
             content: "The invoice's next step is deferred: its customer promised to pay",
             timeout: 20000,
             trigger:
-                ".modal .o_field_widget[name=visible_line_ids] .o_data_row:contains('Tour Debtor'):contains('Deferred'):contains('promise')",
+                ".o_field_widget[name=visible_line_ids] .o_data_row:contains('Tour Debtor'):contains('Deferred'):contains('promise')",
         },
         {
-            content: "Close the preview",
-            trigger: ".modal button.btn-secondary:contains('Close')",
-            run: "click",
-        },
-        {
-            content: "The preview has closed",
-            trigger: "body:not(:has(.modal))",
+            content: "Both message figures are named apart",
+            trigger:
+                ".o_form_view label:contains('Messages Going Out')",
         },
     ],
 });
