@@ -158,4 +158,6 @@ class CollectionProviderMessage(models.Model):
             order="id",
         )
         for provider, messages in pending.grouped("provider_id").items():
-            provider._zenvia_poll(messages)
+            provider.with_context(
+                lang=provider.company_id._collection_get_lang()
+            )._zenvia_poll(messages)

@@ -135,18 +135,21 @@ class MailMail(models.Model):
                 .search([("message_id", "in", mails.mail_message_id.ids)])
             )
             state_by_message = {mail.mail_message_id: mail.state for mail in mails}
-            labels = dict(self._fields["failure_type"]._description_selection(self.env))
-            for event in events:
-                if state_by_message.get(event.message_id) == "sent":
-                    event._set_delivery("sent")
-                elif state_by_message.get(event.message_id) == "exception":
-                    reason = self.env._(
-                        "The email was not sent: %(reason)s",
-                        reason=labels.get(failure_type)
-                        or failure_reason
-                        or self.env._("unknown error"),
-                    )
-                    event._set_delivery("failed", reason=reason)
+            for company, group in events.grouped("company_id").items():
+                # The reason is read by the company's staff, whoever sent.
+                env = self.with_context(lang=company._collection_get_lang()).env
+                labels = dict(self._fields["failure_type"]._description_selection(env))
+                for event in group:
+                    if state_by_message.get(event.message_id) == "sent":
+                        event._set_delivery("sent")
+                    elif state_by_message.get(event.message_id) == "exception":
+                        reason = env._(
+                            "The email was not sent: %(reason)s",
+                            reason=labels.get(failure_type)
+                            or failure_reason
+                            or env._("unknown error"),
+                        )
+                        event.with_env(env)._set_delivery("failed", reason=reason)
         return super()._postprocess_sent_message(
             success_pids, failure_reason=failure_reason, failure_type=failure_type
         )
@@ -166,13 +169,15 @@ class MailThread(models.AbstractModel):
             .sudo()
             .search([("message_id", "=", message.id)])
         )
-        events._set_delivery(
-            "bounced",
-            reason=self.env._(
-                "The email to %(email)s bounced.",
-                email=message_dict.get("bounced_email") or "",
-            ),
-        )
+        for company, group in events.grouped("company_id").items():
+            env = self.with_context(lang=company._collection_get_lang()).env
+            group.with_env(env)._set_delivery(
+                "bounced",
+                reason=env._(
+                    "The email to %(email)s bounced.",
+                    email=message_dict.get("bounced_email") or "",
+                ),
+            )
 
 
 class SmsTracker(models.Model):
@@ -195,18 +200,20 @@ class SmsTracker(models.Model):
             .sudo()
             .search([("message_id", "in", messages.ids), ("channel", "=", "sms")])
         )
-        reason = None
-        if state in NOT_DELIVERED:
-            labels = dict(
-                self.env["mail.notification"]
-                ._fields["failure_type"]
-                ._description_selection(self.env)
-            )
-            reason = self.env._(
-                "The SMS was not delivered: %(reason)s",
-                reason=labels.get(failure_type)
-                or failure_reason
-                or self.env._("unknown error"),
-            )
-        events._set_delivery(state, reason=reason)
+        for company, group in events.grouped("company_id").items():
+            env = self.with_context(lang=company._collection_get_lang()).env
+            reason = None
+            if state in NOT_DELIVERED:
+                labels = dict(
+                    env["mail.notification"]
+                    ._fields["failure_type"]
+                    ._description_selection(env)
+                )
+                reason = env._(
+                    "The SMS was not delivered: %(reason)s",
+                    reason=labels.get(failure_type)
+                    or failure_reason
+                    or env._("unknown error"),
+                )
+            group.with_env(env)._set_delivery(state, reason=reason)
         return res

@@ -206,16 +206,19 @@ class CollectionRulerEvent(models.Model):
 
         :param dict reasons: {event id: translated one-line reason}
         """
-        events = self.filtered(lambda e: e.state == "done")
-        notes = events._fall_back(reasons)
-        for event in events.filtered(lambda e: e not in notes):
-            event.write({"state": "failed", "failure_reason": reasons[event.id]})
-            notes[event] = self.env._(
-                "Collection step %(step)s failed: %(reason)s",
-                step=event.step_id.name,
-                reason=reasons[event.id],
-            )
-        by_move = {}
-        for event, note in notes.items():
-            by_move.setdefault(event.move_id, []).append(note)
-        self._log_notes(by_move)
+        done = self.filtered(lambda e: e.state == "done")
+        for company, events in done.grouped("company_id").items():
+            # The notes are read by the company's staff, whoever reported.
+            events = events.with_context(lang=company._collection_get_lang())
+            notes = events._fall_back(reasons)
+            for event in events.filtered(lambda e, n=notes: e not in n):
+                event.write({"state": "failed", "failure_reason": reasons[event.id]})
+                notes[event] = events.env._(
+                    "Collection step %(step)s failed: %(reason)s",
+                    step=event.step_id.name,
+                    reason=reasons[event.id],
+                )
+            by_move = {}
+            for event, note in notes.items():
+                by_move.setdefault(event.move_id, []).append(note)
+            events._log_notes(by_move)

@@ -207,6 +207,33 @@ class TestCollectionTranslation(CollectionRulerCommon):
             move.message_ids[0].body,
         )
 
+    def test_a_bounce_reported_in_english_fails_in_portuguese(self):
+        """A bounce the mail gateway reports, in the language of no one, fails
+        the event with a Portuguese reason and note."""
+        self.company.partner_id.lang = "pt_BR"
+        move = self._create_invoice()
+        with self.mock_mail_gateway():
+            self._run(day(0))
+        event = self._events(move)[self.step_due]
+        self.assertEqual(event.state, "done")
+        self.env["mail.thread"].with_context(lang="en_US")._routing_handle_bounce(
+            None,
+            {
+                "bounced_message": event.message_id,
+                "bounced_email": "customer@example.com",
+                "bounced_partner": self.env["res.partner"],
+                "bounced_msg_ids": [],
+                "email_from": "MAILER-DAEMON@example.com",
+                "to": "bounce@example.com",
+                "message_id": "<bounce@example.com>",
+            },
+        )
+        self.assertEqual(event.state, "failed")
+        self.assertEqual(
+            event.failure_reason, "O e-mail para customer@example.com foi devolvido."
+        )
+        self.assertIn("falhou", move.message_ids[0].body)
+
 
 @tagged("post_install", "-at_install")
 class TestCollectionTranslationHttp(CollectionRulerHttpCommon):
