@@ -136,12 +136,16 @@ class CollectionChannelLetter(models.AbstractModel):
         outcomes = {}
         for event in events:
             debtor = event.move_id.commercial_partner_id
-            if self._get_event_letter_type(event) == "debit_notice" and not debtor.vat:
+            if (
+                self._get_event_letter_type(event) == "debit_notice"
+                and not debtor._collection_get_tax_id_kind()
+            ):
                 outcomes[event.id] = Outcome.failed(
                     self.env._(
-                        "%(customer)s has no CPF or CNPJ: a credit bureau cannot "
-                        "register a debtor it cannot identify, so the debit notice "
-                        "is not sent. Fill in the customer's tax ID and retry.",
+                        "%(customer)s has no valid CPF or CNPJ: a credit bureau "
+                        "cannot register a debtor it cannot identify, so the debit "
+                        "notice is not sent. Fill in the customer's tax ID and "
+                        "retry.",
                         customer=debtor.display_name,
                     )
                 )

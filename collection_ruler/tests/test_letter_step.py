@@ -500,6 +500,6 @@ class TestLetterRecipient(CollectionLetterCommon):
             self._run_letters(day(5))
         notice = self._notice(move)
         self.assertEqual(notice.state, "failed")
-        self.assertIn("has no CPF or CNPJ", notice.failure_reason)
+        self.assertIn("has no valid CPF or CNPJ", notice.failure_reason)
         self.assertFalse(self._mails_to(self.customer), "no notice emailed")
         self.assertFalse(notice.letter_attachment_id)
