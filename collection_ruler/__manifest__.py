@@ -30,6 +30,7 @@
         "reports/collection_proof_report.xml",
         "wizards/collection_ruler_preview_views.xml",
         "wizards/collection_letter_post_views.xml",
+        "wizards/collection_letter_print_views.xml",
         "views/collection_ruler_views.xml",
         "views/collection_ruler_event_views.xml",
         "views/collection_evidence_views.xml",

@@ -401,3 +401,41 @@ class CollectionBureauRegistration(models.Model):
                     registration.id,
                 )
         return done
+
+    # ----------------------------------------------------------------------
+    # Proof of notice
+    # ----------------------------------------------------------------------
+
+    proof_attachment_id = fields.Many2one(
+        comodel_name="ir.attachment",
+        string="Proof of Notice",
+        readonly=True,
+        ondelete="restrict",
+        help="The invoice's collection contacts and their evidence, as they "
+        "stood when the registration was created.",
+    )
+
+    def _attach_proof_of_notice(self):
+        """Print the invoice's proof of notice and attach it to each registration."""
+        report = self.env.ref("collection_ruler.action_report_proof_of_notice")
+        for registration in self:
+            move = registration.move_id
+            content, _report_type = (
+                self.env["ir.actions.report"]
+                .sudo()
+                .with_company(registration.company_id)
+                ._render_qweb_pdf(report, move.ids)
+            )
+            name = self.env._(
+                "Proof of notice - %(invoice)s.pdf",
+                invoice=(move.name or "").replace("/", "-"),
+            )
+            registration.proof_attachment_id = self.env["ir.attachment"].create(
+                {
+                    "name": name,
+                    "raw": content,
+                    "res_model": registration._name,
+                    "res_id": registration.id,
+                    "mimetype": "application/pdf",
+                }
+            )

@@ -113,16 +113,15 @@ class CollectionChannelCreditBureau(models.AbstractModel):
                     "step before this one."
                 )
             )
-        proofs = [(notice._get_notice_proof(), notice) for notice in notices]
+        Proof = self.env["collection.notice.proof"]
+        proofs = [(Proof._get_proof(notice), notice) for notice in notices]
         delivered = sorted(
             ((proof[0], n) for proof, n in proofs if proof[0]),
             key=lambda pair: (pair[0], pair[1].id),
         )
         if not delivered:
-            printed = self.env["collection.ruler.event"]._fall_back_to_printed_notice(
-                notices, today
-            )
-            why = (printed._get_notice_proof() if printed else proofs[-1][0])[1]
+            printed = Proof._fall_back_to_printed_notice(notices, today)
+            why = (Proof._get_proof(printed) if printed else proofs[-1][0])[1]
             return Outcome.deferred(
                 today + timedelta(days=1),
                 self.env._(

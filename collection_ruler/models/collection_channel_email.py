@@ -168,7 +168,7 @@ class CollectionChannelEmail(models.AbstractModel):
             "force_send": False,
             "auto_delete_keep_log": True,
             # A template without a layout gets the collection layout, which
-            # names the creditor under every email (account_move_message.py).
+            # names the creditor under every email (account_move.py).
             "email_layout_xmlid": template.email_layout_xmlid or COLLECTION_LAYOUT,
         }
         # Given an author, the composer no longer takes the template's sender.

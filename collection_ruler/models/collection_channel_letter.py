@@ -2,9 +2,7 @@ import time
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
 from odoo.tools.misc import format_date
-from odoo.tools.pdf import merge_pdf
 
 from .collection_channel import Outcome
 
@@ -386,7 +384,7 @@ class CollectionChannelLetter(models.AbstractModel):
 
     @api.model
     def _get_evidence(self, events):
-        # A letter to print is recorded when it is printed (_print_pending).
+        # A letter to print is recorded when it is printed (collection.letter.print).
         emailed = events.filtered(lambda e: e.letter_delivery == "email")
         evidence = self.env["collection.channel.email"]._get_evidence(emailed)
         for event in emailed.filtered(lambda e: e.id in evidence):
@@ -402,85 +400,11 @@ class CollectionChannelLetter(models.AbstractModel):
     # === Printing the queue === #
 
     @api.model
-    def _print_pending(self, events):
-        """Merge letters waiting to be printed into one PDF, dated today.
-
-        Letters are rendered again, dated today, so their deadline runs from
-        the day they are mailed. They count as printed only once the merged
-        PDF is served (``_serve_print_batch``), which starts the notice
-        period of a debit notice. Letters of invoices that can no longer be
-        collected (paid, excluded...) are withdrawn instead.
-
-        :param events: collection.ruler.event records the user can see
-        :return: the ir.attachment of the merged PDF
-        """
-        if events:
-            # Two people printing at once must not both print the same letters.
-            self.env.cr.execute(
-                SQL(
-                    "SELECT id FROM collection_ruler_event WHERE id IN %s "
-                    "FOR UPDATE SKIP LOCKED",
-                    tuple(events.ids),
-                )
-            )
-            locked = {row[0] for row in self.env.cr.fetchall()}
-            events = events.filtered(lambda e: e.id in locked)
-        withdrawn = events.filtered(lambda e: e.move_id._collection_get_stop_reason())
-        if withdrawn:
-            withdrawn.sudo().write({"letter_delivery": "withdrawn"})
-            events -= withdrawn
-        # A letter has legal weight: it waits while the customer has money on
-        # account to reconcile (collection_ruler_hold.py), and stays queued.
-        credits = self.env["collection.ruler.hold"]._get_outstanding_credits(
-            events.move_id
-        )
-        held = events.filtered(lambda e: e.move_id.id in credits)
-        events -= held
-        if not events and held:
-            raise UserError(
-                self.env._(
-                    "The letters waiting to be printed are held: their customers "
-                    "have payments or credit notes to reconcile first."
-                )
-            )
-        if not events:
-            raise UserError(self.env._("No letter is waiting to be printed."))
-        events = events.sudo()
-        contents = []
-        # The invoices of one digest share their letter: printed once.
-        for attachment, group in events.grouped("letter_attachment_id").items():
-            event = group.sorted(lambda e: bool(e.digest_event_id))[0]
-            letters = self.with_company(event.company_id)
-            name, content = letters._render_letter(event)
-            attachment.write({"name": name, "raw": content})
-            group.write(
-                {
-                    "letter_deadline": letters._get_letter_deadline(event),
-                    "letter_move_ids": [Command.set(letters._get_claimed(event).ids)],
-                }
-            )
-            contents.append(content)
-        now = fields.Datetime.now()
-        batch = self.env["ir.attachment"].create(
-            {
-                "name": self.env._(
-                    "Collection letters %(date)s.pdf",
-                    date=fields.Datetime.to_string(now).replace(":", "-"),
-                ),
-                "raw": merge_pdf(contents),
-                "mimetype": "application/pdf",
-                "res_model": events._name,
-            }
-        )
-        events.write({"letter_print_batch_id": batch.id})
-        return batch
-
-    @api.model
     def _serve_print_batch(self, batch_id):
         """The merged PDF ``batch_id`` as the user downloads it: its letters
         still waiting are marked printed now, with their evidence.
 
-        :param int batch_id: id of an attachment made by ``_print_pending``
+        :param int batch_id: id of an attachment made by ``collection.letter.print``
         :return: the ir.attachment (sudo), or None when the user can see none
             of its letters
         """

@@ -61,19 +61,9 @@ def state_tz(state):
     return STATE_TZ.get(state.code, DEFAULT_TZ)
 
 
-class CollectionRulerEvent(models.Model):
-    _inherit = "collection.ruler.event"  # pylint: disable=consider-merging-classes-inherited
-
-    not_before = fields.Datetime(
-        string="Waits Until",
-        readonly=True,
-        help="The contact hours open later today: the runs leave the step alone "
-        "until then.",
-    )
-
-
 class CollectionContactWindow(models.Model):
     _name = "collection.contact.window"
+    _inherit = "collection.ruler.guard"
     _description = "Collection Contact Hours"
     _order = "country_state_id desc, channel, id"
 

@@ -12,15 +12,11 @@ can be rendered, the text as a customer would read it. It is a safety net,
 not a legal review: an expression off the list passes.
 """
 
-import logging
 import re
 import unicodedata
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools.mail import html2plaintext
-
-_logger = logging.getLogger(__name__)
 
 
 def normalize(text):
@@ -100,99 +96,3 @@ class CollectionForbiddenExpression(models.Model):
             limit=1,
             order="id desc",
         )
-
-
-class MailTemplate(models.Model):
-    _inherit = "mail.template"
-
-    @api.constrains("body_html", "subject")
-    def _check_collection_wording(self):
-        steps = self.env["collection.ruler.step"].sudo()
-        used = steps.search(
-            [
-                "|",
-                ("mail_template_id", "in", self.ids),
-                ("mail_template_individual_id", "in", self.ids),
-            ]
-        )
-        Expression = self.env["collection.forbidden.expression"]
-        for template in self.filtered(
-            lambda t: t in used.mail_template_id | used.mail_template_individual_id
-        ):
-            texts = [template.subject, html2plaintext(template.body_html or "")]
-            move = Expression._sample_move(used.company_id[:1] or self.env.company)
-            if move:
-                try:
-                    rendered = template._render_field("body_html", move.ids)
-                    texts.append(html2plaintext(rendered[move.id] or ""))
-                except Exception:  # noqa: BLE001 - the source is still checked
-                    # A broken template fails its events when it runs.
-                    _logger.debug(
-                        "Template %s not rendered", template.id, exc_info=True
-                    )
-            Expression._check_texts(template.display_name, texts)
-
-
-class SmsTemplate(models.Model):
-    _inherit = "sms.template"
-
-    @api.constrains("body")
-    def _check_collection_wording(self):
-        used = (
-            self.env["collection.ruler.step"]
-            .sudo()
-            .search(
-                [
-                    "|",
-                    ("sms_template_id", "in", self.ids),
-                    ("sms_template_individual_id", "in", self.ids),
-                ]
-            )
-        )
-        Expression = self.env["collection.forbidden.expression"]
-        for template in self.filtered(
-            lambda t: t in used.sms_template_id | used.sms_template_individual_id
-        ):
-            Expression._check_texts(template.display_name, [template.body])
-
-
-class CollectionRulerStep(models.Model):
-    _inherit = "collection.ruler.step"  # pylint: disable=consider-merging-classes-inherited
-
-    @api.constrains(
-        "mail_template_id",
-        "mail_template_individual_id",
-        "sms_template_id",
-        "sms_template_individual_id",
-        "whatsapp_template_id",
-    )
-    def _check_collection_wording(self):
-        # A template chosen for a step is checked as if it were saved.
-        self.mail_template_id._check_collection_wording()
-        self.mail_template_individual_id._check_collection_wording()
-        self.sms_template_id._check_collection_wording()
-        self.sms_template_individual_id._check_collection_wording()
-        Expression = self.env["collection.forbidden.expression"]
-        for template in self.whatsapp_template_id:
-            Expression._check_texts(template.display_name, [template.body])
-
-
-class IrUiView(models.Model):
-    _inherit = "ir.ui.view"
-
-    @api.constrains("arch_db")
-    def _check_collection_wording(self):
-        # The letters' QWeb templates, in every installed language.
-        letters = self.filtered(
-            lambda v: v.type == "qweb"
-            and (v.key or "").startswith(
-                ("collection_ruler.report_", "collection_ruler.letter_")
-            )
-        )
-        Expression = self.env["collection.forbidden.expression"]
-        for view in letters:
-            texts = [
-                html2plaintext(view.with_context(lang=lang).arch_db or "")
-                for lang, _name in self.env["res.lang"].get_installed()
-            ]
-            Expression._check_texts(view.name, texts)

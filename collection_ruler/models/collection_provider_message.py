@@ -17,7 +17,7 @@ _logger = logging.getLogger(__name__)
 # again, under the same key.
 SENDING_GRACE = timedelta(hours=1)
 # Transient failures: retried after 5 min, 10 min, 20 min..., then failed.
-MAX_ATTEMPTS = 6
+MAX_SEND_ATTEMPTS = 6
 RETRY_DELAY = timedelta(minutes=5)
 # The order of the statuses: a status never goes back (read stays read when
 # a late "delivered" arrives); "failed" comes from the service or from us.
@@ -201,7 +201,7 @@ class CollectionProviderMessage(models.Model):
         self._commit()
 
     def _retry_later(self, reason):
-        if self.attempt_count >= MAX_ATTEMPTS:
+        if self.attempt_count >= MAX_SEND_ATTEMPTS:
             self._fail(
                 self.env._(
                     "%(reason)s (gave up after %(count)s attempts)",
@@ -224,10 +224,13 @@ class CollectionProviderMessage(models.Model):
         falls back when its step says so."""
         self.write({"state": "failed", "failure_reason": reason})
         events = self._get_collection_events()
+        Fallback = self.env["collection.ruler.fallback"]
         for company, company_events in events.grouped("company_id").items():
-            company_events.with_context(
-                lang=company._collection_get_lang()
-            )._fail_after_run(dict.fromkeys(company_events.ids, reason))
+            lang = company._collection_get_lang()
+            Fallback.with_context(lang=lang)._fail_after_run(
+                company_events.with_context(lang=lang),
+                dict.fromkeys(company_events.ids, reason),
+            )
 
     def _in_company_lang(self):
         """This message in its company's language, for the reasons and notes
@@ -300,16 +303,28 @@ class CollectionProviderMessage(models.Model):
             if values:
                 message.write(values)
 
+    # ----------------------------------------------------------------------
+    # Delivery: a message's status on its collection events
+    # ----------------------------------------------------------------------
 
-class CollectionRulerEvent(models.Model):
-    _inherit = "collection.ruler.event"  # pylint: disable=consider-merging-classes-inherited
-
-    provider_message_id = fields.Many2one(
-        comodel_name="collection.provider.message",
-        string="Provider Message",
-        ondelete="set null",
-        readonly=True,
-    )
-    provider_message_state = fields.Selection(
-        related="provider_message_id.state", string="Provider Status"
-    )
+    def write(self, vals):
+        res = super().write(vals)
+        Delivery = self.env["collection.ruler.delivery"]
+        if "state" in vals and vals["state"] in ("sent", "delivered", "read"):
+            # The events of a digest share their message.
+            events = self._get_collection_events()
+            for message in self:
+                state = vals["state"]
+                for event in events.filtered(
+                    lambda e, m=message: e.provider_message_id == m
+                ):
+                    if state == "delivered" and event.channel == "voice":
+                        state = "answered"
+                    Delivery._set_delivery(
+                        event, state, message[f"{vals['state']}_at"] or None
+                    )
+        elif vals.get("state") == "failed":
+            events = self._get_collection_events()
+            # The event itself falls back or fails through ``_fail``.
+            Delivery._set_delivery(events, "failed")
+        return res

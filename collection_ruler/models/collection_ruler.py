@@ -320,3 +320,49 @@ class CollectionRuler(models.Model):
             ]
         )
         moves._collection_sync_events()
+
+    # ----------------------------------------------------------------------
+    # Promises
+    # ----------------------------------------------------------------------
+
+    promise_max_days = fields.Integer(
+        string="Portal Promises Up To (days)",
+        default=15,
+        help="A customer may promise, from the invoice's portal page, to pay "
+        "within this many days. 0: no promise from the portal.",
+    )
+
+    # ----------------------------------------------------------------------
+    # Contact cap
+    # ----------------------------------------------------------------------
+
+    contact_cap_day = fields.Integer(
+        string="Contacts per Day",
+        default=1,
+        help="The most contacts one customer receives in a day, across all "
+        "channels and invoices. 0: no limit.",
+    )
+    contact_cap_week = fields.Integer(
+        string="Contacts per 7 Days",
+        default=3,
+        help="The most contacts one customer receives in any 7 days running. "
+        "0: no limit. A step over a limit waits for the next day allowed; "
+        "steps with legal weight never wait, but they count.",
+    )
+
+    @api.constrains("contact_cap_day", "contact_cap_week")
+    def _check_contact_cap(self):
+        if any(r.contact_cap_day < 0 or r.contact_cap_week < 0 for r in self):
+            raise ValidationError(self.env._("A contact limit is not negative."))
+
+    # ----------------------------------------------------------------------
+    # Digest
+    # ----------------------------------------------------------------------
+
+    digest = fields.Boolean(
+        string="One Message per Customer",
+        default=True,
+        help="When several invoices of one customer have a step due on the same "
+        "day on the same channel, send one message that lists them all, with "
+        "one pay link for the total. Credit-bureau steps stay per invoice.",
+    )

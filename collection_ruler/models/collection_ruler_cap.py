@@ -12,8 +12,7 @@ from datetime import timedelta
 
 import pytz
 
-from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo import api, models
 from odoo.tools import SQL
 
 from .collection_channel import Outcome, clock
@@ -27,31 +26,9 @@ def _counts(traits):
     return traits["counts_as_contact"] or traits["legal_weight"]
 
 
-class CollectionRuler(models.Model):
-    _inherit = "collection.ruler"  # pylint: disable=consider-merging-classes-inherited
-
-    contact_cap_day = fields.Integer(
-        string="Contacts per Day",
-        default=1,
-        help="The most contacts one customer receives in a day, across all "
-        "channels and invoices. 0: no limit.",
-    )
-    contact_cap_week = fields.Integer(
-        string="Contacts per 7 Days",
-        default=3,
-        help="The most contacts one customer receives in any 7 days running. "
-        "0: no limit. A step over a limit waits for the next day allowed; "
-        "steps with legal weight never wait, but they count.",
-    )
-
-    @api.constrains("contact_cap_day", "contact_cap_week")
-    def _check_contact_cap(self):
-        if any(r.contact_cap_day < 0 or r.contact_cap_week < 0 for r in self):
-            raise ValidationError(self.env._("A contact limit is not negative."))
-
-
 class CollectionRulerCap(models.AbstractModel):
     _name = "collection.ruler.cap"
+    _inherit = "collection.ruler.guard"
     _description = "Collection Contact Cap"
 
     @api.model

@@ -18,111 +18,12 @@ letter type, a credit-bureau registration never.
 
 from collections import defaultdict
 
-from odoo import api, fields, models
-from odoo.tools import consteq
-from odoo.tools.misc import hmac
+from odoo import api, models
 
 from .collection_channel import Outcome, clock
 
 # The scope of the signature of the pay-all links.
 PAY_ALL_SCOPE = "collection_ruler.pay_all"
-
-
-class CollectionRuler(models.Model):
-    _inherit = "collection.ruler"  # pylint: disable=consider-merging-classes-inherited
-
-    digest = fields.Boolean(
-        string="One Message per Customer",
-        default=True,
-        help="When several invoices of one customer have a step due on the same "
-        "day on the same channel, send one message that lists them all, with "
-        "one pay link for the total. Credit-bureau steps stay per invoice.",
-    )
-
-
-class CollectionRulerEvent(models.Model):
-    _inherit = "collection.ruler.event"  # pylint: disable=consider-merging-classes-inherited
-
-    digest_event_id = fields.Many2one(
-        comodel_name="collection.ruler.event",
-        string="Sent With",
-        readonly=True,
-        index="btree_not_null",
-        ondelete="set null",
-        help="The event whose message also covered this invoice: one message "
-        "per customer lists all its invoices due that day.",
-    )
-
-
-class AccountMove(models.Model):
-    """The values of a digest, as the templates read them."""
-
-    _inherit = "account.move"  # pylint: disable=consider-merging-classes-inherited
-
-    collection_digest_move_ids = fields.Many2many(
-        comodel_name="account.move",
-        string="Invoices in the Message",
-        compute="_compute_collection_digest_move_ids",
-        help="The invoices one collection message lists: this invoice alone, or "
-        "all of the customer's invoices due that day on the same channel.",
-    )
-    collection_digest_names = fields.Char(compute="_compute_collection_digest_move_ids")
-    collection_digest_amount_due = fields.Monetary(compute="_compute_collection_digest")
-    collection_digest_amount_updated = fields.Monetary(
-        compute="_compute_collection_digest"
-    )
-    collection_digest_pay_url = fields.Char(compute="_compute_collection_digest")
-    collection_digest_pix_code = fields.Char(compute="_compute_collection_digest")
-
-    @api.depends("name")
-    @api.depends_context("collection_digest")
-    def _compute_collection_digest_move_ids(self):
-        """Which invoices the message lists: cheap, for the email layout."""
-        digests = dict(self.env.context.get("collection_digest") or ())
-        # Every invoice of the batch's messages read together, not message by
-        # message.
-        prefetch = tuple({*self._ids, *(i for ids in digests.values() for i in ids)})
-        for move in self:
-            moves = self.browse(digests.get(move.id) or move.ids).with_prefetch(
-                prefetch
-            )
-            move.collection_digest_move_ids = moves
-            move.collection_digest_names = ", ".join(moves.mapped("name"))
-
-    @api.depends("amount_residual", "access_token")
-    @api.depends_context("collection_digest", "collection_date")
-    def _compute_collection_digest(self):
-        for move in self:
-            posted = move.state == "posted" and move.move_type == "out_invoice"
-            today = move._collection_get_today()
-            moves = move.collection_digest_move_ids
-            move.collection_digest_amount_due = sum(
-                moves.mapped("collection_amount_due")
-            )
-            updated = posted and sum(
-                m._collection_get_charges(today)["total"] for m in moves
-            )
-            move.collection_digest_amount_updated = updated
-            if len(moves) > 1:
-                move.collection_digest_pay_url = moves._collection_get_pay_all_url()
-                pix = move._collection_get_pix(updated, with_qr_code=False)
-                move.collection_digest_pix_code = pix.get("payload", False)
-            else:
-                move.collection_digest_pay_url = move.collection_pay_url
-                move.collection_digest_pix_code = move.collection_pix_code
-
-    def _collection_get_pay_all_url(self):
-        """The signed link of the page that pays these invoices together:
-        each one's pay link, and one Pix for the total (``controllers/pay.py``)."""
-        ids = "-".join(str(move_id) for move_id in sorted(self.ids))
-        token = hmac(self.env(su=True), PAY_ALL_SCOPE, ids)
-        return f"{self[:1].get_base_url()}/collection/pay/{ids}?token={token}"
-
-    @api.model
-    def _collection_check_pay_all_token(self, ids, token):
-        """Whether ``token`` signs the pay-all link of invoices ``ids``."""
-        expected = hmac(self.env(su=True), PAY_ALL_SCOPE, ids)
-        return bool(token) and consteq(expected, token)
 
 
 class CollectionRulerDigest(models.AbstractModel):

@@ -1,6 +1,6 @@
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from markupsafe import Markup
 
@@ -67,6 +67,7 @@ class CollectionRulerEvent(models.Model):
             ("scheduled", "Scheduled"),
             ("done", "Done"),
             ("failed", "Failed"),
+            ("fell_back", "Fell Back"),
             ("skipped", "Skipped"),
             ("cancelled", "Cancelled"),
         ],
@@ -221,99 +222,109 @@ class CollectionRulerEvent(models.Model):
     def _apply_outcomes(self, outcomes, counts):
         """Write what the channels did, and log the chatter notes, in bulk.
 
+        Each outcome is applied by the ``_apply_<kind>`` method of its kind,
+        which writes the event and says how the run counts it; the outcomes
+        themselves are left as the channels returned them.
+
         :param dict outcomes: {event id: Outcome}; events left out stay
             scheduled
         :param counts: {channel: Counter}, updated in place
         """
         now = clock(self.env)
         notes = defaultdict(list)
-        events = self.browse(list(outcomes))
         unreachable = {
             event_id: outcome.reason
             for event_id, outcome in outcomes.items()
             if outcome.kind == "failed" and outcome.fallback
         }
-        fell_back = self.browse(list(unreachable))._fall_back(unreachable)
-        for event in fell_back:
-            outcomes[event.id].kind = "fell_back"
+        fell_back = self.env["collection.ruler.fallback"]._fall_back(
+            self.browse(list(unreachable)), unreachable
+        )
         done = self.browse()
-        for event in events:
-            outcome = outcomes[event.id]
-            step = event.step_id
-            if outcome.kind == "done":
-                event.write(
-                    {
-                        # A channel may say why a done step sent nothing.
-                        "failure_reason": False,
-                        **outcome.values,
-                        "state": "done",
-                        "executed_at": now,
-                        "amount_residual": event.move_id.amount_residual,
-                    }
-                )
-                done |= event
-                if outcome.note:
-                    notes[event.move_id].append(outcome.note)
-            elif outcome.kind == "deferred":
-                if event.failure_reason != outcome.reason:
-                    notes[event.move_id].append(
-                        self.env._(
-                            "Collection step %(step)s deferred: %(reason)s",
-                            step=step.name,
-                            reason=outcome.reason,
-                        )
-                    )
-                event.write(
-                    {
-                        "scheduled_date": outcome.date,
-                        "deferred_until": outcome.date,
-                        "failure_reason": outcome.reason,
-                    }
-                )
-            elif outcome.kind == "waiting":
-                event.write(
-                    {"not_before": outcome.date, "failure_reason": outcome.reason}
-                )
-                outcome.kind = "deferred"  # counted with the deferred ones
-            elif outcome.kind == "fell_back":
-                notes[event.move_id].append(fell_back[event])
-            elif outcome.kind == "transient" and event.retry_count + 1 < MAX_ATTEMPTS:
-                notes[event.move_id].append(event._retry_later(outcome.reason))
-                outcome.kind = "retried"
+        for event in self.browse(list(outcomes)):
+            if event in fell_back:
+                counted, note = "fell_back", fell_back[event]
             else:
-                reason = outcome.reason
-                if outcome.kind == "transient":
-                    reason = self.env._(
-                        "%(reason)s (gave up after %(count)s attempts)",
-                        reason=reason,
-                        count=MAX_ATTEMPTS,
-                    )
-                    outcome.kind = "failed"
-                _logger.info(
-                    "Collection event %s (invoice %s, step %s) failed: %s",
-                    event.id,
-                    event.move_id.id,
-                    step.id,
-                    reason,
-                )
-                event.write(
-                    {
-                        "state": "failed",
-                        "executed_at": now,
-                        "failure_reason": reason,
-                        "amount_residual": event.move_id.amount_residual,
-                    }
-                )
-                notes[event.move_id].append(
-                    self.env._(
-                        "Collection step %(step)s failed: %(reason)s",
-                        step=step.name,
-                        reason=reason,
-                    )
-                )
-            counts[event.channel][outcome.kind] += 1
+                outcome = outcomes[event.id]
+                apply = getattr(event, f"_apply_{outcome.kind}")
+                counted, note = apply(outcome, now)
+            if counted == "done":
+                done |= event
+            if note:
+                notes[event.move_id].append(note)
+            counts[event.channel][counted] += 1
         self.env["collection.evidence"]._record_contacts(done)
         self._log_notes(notes)
+
+    # Each ``_apply_<kind>`` writes one event's outcome of that kind.
+    # :return: (how the run counts it, the note for the invoice's chatter or None)
+
+    def _apply_done(self, outcome, now):
+        self.write(
+            {
+                # A channel may say why a done step sent nothing.
+                "failure_reason": False,
+                **outcome.values,
+                "state": "done",
+                "executed_at": now,
+                "amount_residual": self.move_id.amount_residual,
+            }
+        )
+        return "done", outcome.note
+
+    def _apply_deferred(self, outcome, now):
+        note = None
+        if self.failure_reason != outcome.reason:
+            note = self.env._(
+                "Collection step %(step)s deferred: %(reason)s",
+                step=self.step_id.name,
+                reason=outcome.reason,
+            )
+        self.write(
+            {
+                "scheduled_date": outcome.date,
+                "deferred_until": outcome.date,
+                "failure_reason": outcome.reason,
+            }
+        )
+        return "deferred", note
+
+    def _apply_waiting(self, outcome, now):
+        self.write({"not_before": outcome.date, "failure_reason": outcome.reason})
+        return "deferred", None  # counted with the deferred ones
+
+    def _apply_transient(self, outcome, now):
+        if self.retry_count + 1 < MAX_ATTEMPTS:
+            return "retried", self._retry_later(outcome.reason)
+        reason = self.env._(
+            "%(reason)s (gave up after %(count)s attempts)",
+            reason=outcome.reason,
+            count=MAX_ATTEMPTS,
+        )
+        return self._apply_failed(outcome, now, reason=reason)
+
+    def _apply_failed(self, outcome, now, reason=None):
+        reason = reason or outcome.reason
+        _logger.info(
+            "Collection event %s (invoice %s, step %s) failed: %s",
+            self.id,
+            self.move_id.id,
+            self.step_id.id,
+            reason,
+        )
+        self.write(
+            {
+                "state": "failed",
+                "executed_at": now,
+                "failure_reason": reason,
+                "amount_residual": self.move_id.amount_residual,
+            }
+        )
+        return "failed", self.env._(
+            "Collection step %(step)s failed: %(reason)s",
+            step=self.step_id.name,
+            reason=reason,
+        )
 
     @api.model
     def _apply_skipped(self, skipped, outcomes, counts):
@@ -431,25 +442,146 @@ class CollectionRulerEvent(models.Model):
         self.env.ref("collection_ruler.ir_cron_collection_ruler_run").sudo()._trigger()
         return True
 
-    def action_print_pending_letters(self):
-        """Merge every letter waiting to be printed into one PDF to download.
+    # ----------------------------------------------------------------------
+    # Contact hours
+    # ----------------------------------------------------------------------
 
-        Called on a selection, only its letters are printed; called on no
-        record, every pending letter the user can see. Any collection user
-        may print: the search applies their access rights.
+    not_before = fields.Datetime(
+        string="Waits Until",
+        readonly=True,
+        help="The contact hours open later today: the runs leave the step alone "
+        "until then.",
+    )
 
-        :return: an action downloading the merged PDF
+    # ----------------------------------------------------------------------
+    # Provider messages
+    # ----------------------------------------------------------------------
+
+    provider_message_id = fields.Many2one(
+        comodel_name="collection.provider.message",
+        string="Provider Message",
+        ondelete="set null",
+        readonly=True,
+    )
+    provider_message_state = fields.Selection(
+        related="provider_message_id.state", string="Provider Status"
+    )
+
+    # ----------------------------------------------------------------------
+    # Digest
+    # ----------------------------------------------------------------------
+
+    digest_event_id = fields.Many2one(
+        comodel_name="collection.ruler.event",
+        string="Sent With",
+        readonly=True,
+        index="btree_not_null",
+        ondelete="set null",
+        help="The event whose message also covered this invoice: one message "
+        "per customer lists all its invoices due that day.",
+    )
+
+    # ----------------------------------------------------------------------
+    # Fallback, delivery and proof of notice
+    # ----------------------------------------------------------------------
+    #
+    # The logic lives in the services collection.ruler.fallback,
+    # collection.ruler.delivery and collection.notice.proof.
+
+    fallback_of_id = fields.Many2one(
+        comodel_name="collection.ruler.event",
+        string="Fallback Of",
+        ondelete="set null",
+        index="btree_not_null",
+        readonly=True,
+        help="The event this one stands in for: its customer could not be "
+        "reached on its channel.",
+    )
+    fallback_event_ids = fields.One2many(
+        comodel_name="collection.ruler.event",
+        inverse_name="fallback_of_id",
+        string="Fallback Events",
+        readonly=True,
+    )
+    delivery_state = fields.Selection(
+        selection=[
+            ("queued", "Queued"),
+            ("sent", "Sent"),
+            ("delivered", "Delivered"),
+            ("read", "Read"),
+            ("answered", "Answered"),
+            ("printed", "Printed"),
+            ("posted", "Posted"),
+            ("bounced", "Bounced"),
+            ("failed", "Not Delivered"),
+        ],
+        string="Delivery",
+        readonly=True,
+        help="What the channel reported: sent, delivered, read, a call "
+        "answered, a letter printed or posted; or bounced and not delivered.",
+    )
+    delivery_date = fields.Datetime(
+        string="Delivery Status On",
+        readonly=True,
+        help="When the channel reported the delivery status.",
+    )
+    letter_posted_date = fields.Date(
+        string="Posted On",
+        readonly=True,
+        help="The date the printed letter was handed to the post.",
+    )
+    evidence_ids = fields.One2many(
+        comodel_name="collection.evidence",
+        inverse_name="event_id",
+        string="Evidence",
+        readonly=True,
+    )
+
+    def _mark_posted(self, posted_date):
+        """Record that these printed letters were posted on ``posted_date``.
+
+        Any collection user who prints letters may record it; the posting
+        date is kept on the letter's evidence, as a receipt.
         """
-        domain = [("letter_to_print", "=", True), ("letter_attachment_id", "!=", False)]
-        if self.ids:
-            domain = expression.AND([domain, [("id", "in", self.ids)]])
-        events = self.search(domain, order="partner_id, move_id, id")
-        attachment = self.env["collection.channel.letter"]._print_pending(events)
-        return {
-            "type": "ir.actions.act_url",
-            # The letters count as printed when this link serves the PDF, not
-            # before: a download a popup blocker stopped leaves them queued.
-            "url": f"/collection_ruler/letters/{attachment.id}",
-            # A new tab downloads the file; the list left open reloads.
-            "target": "new",
-        }
+        self.check_access("read")
+        not_printed = self.filtered(
+            lambda e: e.letter_delivery != "print" or not e.letter_printed_at
+        )
+        if not_printed:
+            raise UserError(
+                self.env._(
+                    "Only printed letters can be marked as posted: %(letters)s.",
+                    letters=", ".join(not_printed.mapped("display_name")),
+                )
+            )
+        today = fields.Date.context_today(self)
+        local = self.with_context(tz=self.company_id[:1].partner_id.tz or "UTC")
+        for event in self:
+            printed = fields.Date.context_today(local, event.letter_printed_at)
+            if not printed <= posted_date <= today:
+                raise UserError(
+                    self.env._(
+                        "A letter is posted on or after the day it was printed "
+                        "(%(date)s), and not in the future.",
+                        date=format_date(self.env, printed),
+                    )
+                )
+        events = self.sudo()
+        events.write({"letter_posted_date": posted_date})
+        # Midday UTC is the posting date in every Brazilian time zone.
+        when = datetime.combine(posted_date, time(12))
+        detail = self.env._("Marked as posted by %(user)s.", user=self.env.user.name)
+        self.env["collection.ruler.delivery"]._set_delivery(
+            events, "posted", when, detail=detail
+        )
+        events.move_id._message_log_batch(
+            bodies=dict.fromkeys(
+                events.move_id.ids,
+                self.env._(
+                    "Collection letter posted on %(date)s (recorded by %(user)s).",
+                    date=format_date(self.env, posted_date),
+                    user=self.env.user.name,
+                ),
+            )
+        )
+        return events

@@ -8,8 +8,7 @@ new event of the fallback step is scheduled for the invoice that same day.
 The timeline shows both.
 """
 
-from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo import api, models
 
 from .collection_channel import clock
 
@@ -18,147 +17,44 @@ from .collection_channel import clock
 NOT_A_FALLBACK = ("credit_bureau",)
 
 
-class CollectionRulerStep(models.Model):
-    _inherit = "collection.ruler.step"  # pylint: disable=consider-merging-classes-inherited
+class CollectionRulerFallback(models.AbstractModel):
+    _name = "collection.ruler.fallback"
+    _description = "Collection Fallback"
 
-    fallback_for_id = fields.Many2one(
-        comodel_name="collection.ruler.step",
-        string="Fallback Of",
-        ondelete="cascade",
-        index="btree_not_null",
-        readonly=True,
-        help="The step this one stands in for when its customer cannot be "
-        "reached on that step's channel.",
-    )
-    fallback_step_ids = fields.One2many(
-        comodel_name="collection.ruler.step",
-        inverse_name="fallback_for_id",
-        string="Fallback",
-        copy=True,
-        help="When the customer cannot be reached on this step's channel (no "
-        "valid contact, opted out, the provider refused, the call went "
-        "unanswered), this step runs instead, the same day.",
-    )
-
-    @api.constrains("fallback_for_id", "fallback_step_ids", "channel")
-    def _check_fallback(self):
-        for step in self:
-            if len(step.fallback_step_ids) > 1:
-                raise ValidationError(self.env._("A step has one fallback at most."))
-            parent = step.fallback_for_id
-            if not parent:
-                continue
-            if step.fallback_step_ids:
-                raise ValidationError(
-                    self.env._("A fallback step has no fallback of its own.")
-                )
-            if step.channel == parent.channel:
-                raise ValidationError(
-                    self.env._(
-                        "The fallback of step %(step)s uses another channel than "
-                        "the step.",
-                        step=parent.name,
-                    )
-                )
-            if step.channel in NOT_A_FALLBACK:
-                raise ValidationError(
-                    self.env._("A credit-bureau registration is never a fallback.")
-                )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        # A fallback belongs to its step's ruler and runs in its place.
-        ids = [
-            vals["fallback_for_id"] for vals in vals_list if vals.get("fallback_for_id")
-        ]
-        parents = self.browse(ids)
-        by_id = {parent.id: parent for parent in parents}
-        for vals in vals_list:
-            parent = by_id.get(vals.get("fallback_for_id"))
-            if parent:
-                vals.update(
-                    ruler_id=parent.ruler_id.id,
-                    offset_days=parent.offset_days,
-                    sequence=parent.sequence,
-                )
-                vals.setdefault(
-                    "name",
-                    self.env._("%(step)s (fallback)", step=parent.name),
-                )
-        return super().create(vals_list)
-
-    def write(self, vals):
-        res = super().write(vals)
-        # A fallback follows its step's ruler, day and place.
-        moved = {"ruler_id", "offset_days", "sequence"} & set(vals)
-        fallbacks = self.fallback_step_ids
-        if moved and fallbacks:
-            for step in self.filtered("fallback_step_ids"):
-                step.fallback_step_ids.write(
-                    {
-                        "ruler_id": step.ruler_id.id,
-                        "offset_days": step.offset_days,
-                        "sequence": step.sequence,
-                    }
-                )
-        return res
-
-
-class CollectionRulerEvent(models.Model):
-    _inherit = "collection.ruler.event"  # pylint: disable=consider-merging-classes-inherited
-
-    state = fields.Selection(
-        selection_add=[("fell_back", "Fell Back"), ("skipped",)],
-        ondelete={"fell_back": lambda events: events.write({"state": "failed"})},
-    )
-    fallback_of_id = fields.Many2one(
-        comodel_name="collection.ruler.event",
-        string="Fallback Of",
-        ondelete="set null",
-        index="btree_not_null",
-        readonly=True,
-        help="The event this one stands in for: its customer could not be "
-        "reached on its channel.",
-    )
-    fallback_event_ids = fields.One2many(
-        comodel_name="collection.ruler.event",
-        inverse_name="fallback_of_id",
-        string="Fallback Events",
-        readonly=True,
-    )
-
-    def _fall_back(self, reasons):
-        """Hand the events whose step has a fallback over to it.
+    @api.model
+    def _fall_back(self, events, reasons):
+        """Hand the ``events`` whose step has a fallback over to it.
 
         Each such event becomes *fell back* with its reason, and an event of
         the fallback step is scheduled for its invoice the same day (or the
         existing one reused: an invoice has one event per step).
 
+        :param events: collection.ruler.event records
         :param dict reasons: {event id: translated one-line reason}
         :return: dict {event: note for its invoice's chatter} of the events
             that fell back; the others are left as they are
         """
         fallback_of = {
             event: event.step_id.fallback_step_ids.filtered("active")[:1]
-            for event in self
+            for event in events
             if not event.fallback_of_id
         }
-        events = self.filtered(lambda e: fallback_of.get(e))
-        if not events:
+        falling = events.filtered(lambda e: fallback_of.get(e))
+        if not falling:
             return {}
-        Event = self.sudo()
+        Event = events.sudo()
         existing = {
             (event.move_id, event.step_id): event
             for event in Event.search(
                 [
-                    ("move_id", "in", events.move_id.ids),
+                    ("move_id", "in", falling.move_id.ids),
                     ("step_id", "in", [s.id for s in fallback_of.values()]),
                 ]
             )
         }
         Schedule = self.env["collection.ruler.schedule"]
         to_create, reuse = [], []
-        for event in events:
+        for event in falling:
             step = fallback_of[event]
             if (event.move_id, step) in existing:
                 reuse.append((existing[event.move_id, step], event))
@@ -180,7 +76,7 @@ class CollectionRulerEvent(models.Model):
                 )
         now = clock(self.env)
         notes = {}
-        for event in events:
+        for event in falling:
             reason = reasons[event.id]
             event.write(
                 {
@@ -199,21 +95,28 @@ class CollectionRulerEvent(models.Model):
         self.env.ref("collection_ruler.ir_cron_collection_ruler_run").sudo()._trigger()
         return notes
 
-    def _fail_after_run(self, reasons):
+    @api.model
+    def _fail_after_run(self, events, reasons):
         """A step that ran turned out not to reach its customer (a provider
         refused its message, a call went unanswered, an email bounced): fall
-        back where the step says so, fail the event otherwise.
+        back where the step says so, print a debit notice that has no fallback
+        step (``collection.notice.proof``), fail the event otherwise.
 
+        :param events: collection.ruler.event records
         :param dict reasons: {event id: translated one-line reason}
         """
-        done = self.filtered(lambda e: e.state == "done")
-        for company, events in done.grouped("company_id").items():
+        notices = self.env["collection.notice.proof"]._print_undelivered(
+            events, reasons
+        )
+        done = (events - notices).filtered(lambda e: e.state == "done")
+        for company, group in done.grouped("company_id").items():
             # The notes are read by the company's staff, whoever reported.
-            events = events.with_context(lang=company._collection_get_lang())
-            notes = events._fall_back(reasons)
-            for event in events.filtered(lambda e, n=notes: e not in n):
+            lang = company._collection_get_lang()
+            group = group.with_context(lang=lang)
+            notes = self.with_context(lang=lang)._fall_back(group, reasons)
+            for event in group.filtered(lambda e, n=notes: e not in n):
                 event.write({"state": "failed", "failure_reason": reasons[event.id]})
-                notes[event] = events.env._(
+                notes[event] = group.env._(
                     "Collection step %(step)s failed: %(reason)s",
                     step=event.step_id.name,
                     reason=reasons[event.id],
@@ -221,4 +124,4 @@ class CollectionRulerEvent(models.Model):
             by_move = {}
             for event, note in notes.items():
                 by_move.setdefault(event.move_id, []).append(note)
-            events._log_notes(by_move)
+            group._log_notes(by_move)

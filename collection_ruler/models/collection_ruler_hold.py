@@ -24,6 +24,7 @@ class CollectionRulerHold(models.AbstractModel):
     """
 
     _name = "collection.ruler.hold"
+    _inherit = "collection.ruler.guard"
     _description = "Collection Payment Hold"
 
     @api.model

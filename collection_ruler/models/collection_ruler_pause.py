@@ -10,36 +10,15 @@ step).
 
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.tools.misc import format_date
 
 from .collection_channel import Outcome
 
 
-class AccountMove(models.Model):
-    _inherit = "account.move"  # pylint: disable=consider-merging-classes-inherited
-
-    collection_paused_until = fields.Date(
-        copy=False,
-        tracking=True,
-        help="No collection step of this invoice runs until this date "
-        "included; the ruler resumes on its own the day after.",
-    )
-
-
-class ResPartner(models.Model):
-    _inherit = "res.partner"  # pylint: disable=consider-merging-classes-inherited
-
-    collection_paused_until = fields.Date(
-        copy=False,
-        tracking=True,
-        help="No collection step of this customer's invoices runs until this "
-        "date included; the rulers resume on their own the day after.",
-    )
-
-
 class CollectionRulerPause(models.AbstractModel):
     _name = "collection.ruler.pause"
+    _inherit = "collection.ruler.guard"
     _description = "Collection Pause"
 
     @api.model

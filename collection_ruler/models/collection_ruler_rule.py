@@ -139,19 +139,3 @@ class CollectionRulerRule(models.Model):
     def unlink(self):
         self.env.registry.clear_cache()
         return super().unlink()
-
-
-class AccountMove(models.Model):
-    _inherit = "account.move"  # pylint: disable=consider-merging-classes-inherited
-
-    def _post(self, soft=True):
-        # The amount is known now: the rules see the invoice as posted.
-        for move in self.filtered(
-            lambda m: m.move_type == "out_invoice" and not m.collection_ruler_chosen
-        ):
-            ruler = move._collection_get_inherited_ruler()
-            if ruler != move.collection_ruler_id:
-                move.write(
-                    {"collection_ruler_id": ruler.id, "collection_ruler_chosen": False}
-                )
-        return super()._post(soft)

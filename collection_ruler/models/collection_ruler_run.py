@@ -7,7 +7,7 @@ import pytz
 from psycopg2 import errors
 
 from odoo import api, fields, models
-from odoo.tools import SQL, format_datetime, format_time
+from odoo.tools import SQL, config, format_datetime, format_time
 
 from .collection_channel import (
     Outcome,
@@ -20,15 +20,11 @@ from .collection_channel import (
 
 _logger = logging.getLogger(__name__)
 
+DEFAULT_BATCH_SIZE = 200
+
 # Selections of one batch before a run gives up to the other workers.
 LOCK_ATTEMPTS = 3
 # What may defer a due step, in this order.
-GUARDS = (
-    "collection.ruler.hold",
-    "collection.ruler.pause",
-    "collection.contact.window",
-    "collection.ruler.cap",
-)
 # The outcomes a run counts, per channel and in total.
 OUTCOMES = tuple("due done failed fell_back deferred skipped cancelled retried".split())
 
@@ -42,7 +38,8 @@ class CollectionRulerRun(models.Model):
        ``FOR UPDATE SKIP LOCKED`` so that two workers never take the same one
        (a customer's invoices go in one batch, for its digest and its cap);
     2. ``_plan_batch``: the schedule brought up to date, then the catch-up
-       rule (``collection.ruler.catchup``) and the ``GUARDS``, which defer;
+       rule (``collection.ruler.catchup``) and the guards (``_get_guards``,
+       ``collection.ruler.guard``), which defer;
     3. ``_execute_batch``: the events grouped by company and channel, each
        group handed to its channel (``collection.channel.<code>``) in one call;
     4. ``collection.ruler.event._apply_outcomes``: the outcomes written and
@@ -380,6 +377,20 @@ class CollectionRulerRun(models.Model):
         ]
         return Event.browse(batch_ids), rows[-1][0]
 
+    @api.model
+    def _get_guards(self):
+        """The guards every batch of due events goes through, in order
+        (``collection.ruler.guard``). Extend it with ``super()`` to add one.
+
+        :return: a list of model names, each inheriting collection.ruler.guard
+        """
+        return [
+            "collection.ruler.hold",
+            "collection.ruler.pause",
+            "collection.contact.window",
+            "collection.ruler.cap",
+        ]
+
     def _process_batch(self, events, todays, deadline):
         """Plan, execute and record one batch of due events, company by
         company, in the company's language: its staff reads the reasons and
@@ -400,7 +411,7 @@ class CollectionRulerRun(models.Model):
         events = self._plan_batch(events, todays, counts)
         to_run, skipped = self.env["collection.ruler.catchup"]._plan(events)
         held = {}
-        for guard in GUARDS:
+        for guard in self._get_guards():
             to_run, deferred = self.env[guard]._plan(to_run, todays)
             held.update(deferred)
         if held:
@@ -506,3 +517,67 @@ class CollectionRulerRun(models.Model):
         if testing() or dry_run(self.env):
             return
         self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    # ----------------------------------------------------------------------
+    # The settings of a run, from system parameters: how many invoices a
+    # ----------------------------------------------------------------------
+
+    @api.model
+    def _get_param(self, name):
+        return (
+            self.env["ir.config_parameter"].sudo().get_param(f"collection_ruler.{name}")
+        )
+
+    @api.model
+    def _get_batch_size(self):
+        """Customers per batch: ``collection_ruler.batch_size`` (default 200)."""
+        value = self._get_param("batch_size")
+        try:
+            return max(int(value), 1) if value else DEFAULT_BATCH_SIZE
+        except ValueError:
+            return DEFAULT_BATCH_SIZE
+
+    @api.model
+    def _get_time_budget(self):
+        """Seconds a run may spend before leaving the rest to a new cron call:
+        ``collection_ruler.time_budget`` (0: none), else half the workers'
+        real-time limit for crons, so that a slow batch never gets the worker
+        killed. :return: a number of seconds, or None for no budget
+        """
+        value = self._get_param("time_budget")
+        if value not in (None, False, ""):
+            try:
+                return max(int(value), 0) or None
+            except ValueError:
+                _logger.warning("Ignoring collection_ruler.time_budget=%r", value)
+        limit = config.get("limit_time_real_cron")
+        if limit is None or limit < 0:
+            limit = config.get("limit_time_real")
+        return limit / 2 if limit and limit > 0 else None
+
+    # ----------------------------------------------------------------------
+    # What a manager opens from a run: the events it handled.
+    # ----------------------------------------------------------------------
+
+    def action_view_events(self):
+        """Open the events this run handled, filtered on one outcome."""
+        self.ensure_one()
+        outcome = self.env.context.get("collection_outcome")
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "collection_ruler.collection_ruler_event_action"
+        )
+        domain = [("run_id", "=", self.id)]
+        if outcome == "retried":
+            domain += [("state", "=", "scheduled"), ("retry_count", ">", 0)]
+        elif outcome == "deferred":
+            domain += [
+                ("state", "=", "scheduled"),
+                "|",
+                ("deferred_until", "!=", False),
+                ("not_before", "!=", False),
+            ]
+        elif outcome and outcome != "due":
+            domain.append(("state", "=", outcome))
+        action["domain"] = domain
+        action["context"] = {}
+        return action

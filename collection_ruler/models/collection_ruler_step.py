@@ -3,6 +3,7 @@ from odoo.exceptions import UserError, ValidationError
 
 from .collection_channel import channel_selection
 from .collection_channel_sms import sms_segments
+from .collection_ruler_fallback import NOT_A_FALLBACK
 
 
 class CollectionRulerStep(models.Model):
@@ -191,11 +192,13 @@ class CollectionRulerStep(models.Model):
         for step in self:
             step.channel_warning = step._get_channel()._get_step_warning(step)
 
-    @api.depends("offset_days")
+    @api.depends("offset_days", "on_broken_promise")
     def _compute_offset_label(self):
         for step in self:
             days = step.offset_days
-            if days == -1:
+            if step.on_broken_promise:
+                step.offset_label = self.env._("On a broken promise")
+            elif days == -1:
                 step.offset_label = self.env._("1 day before due date")
             elif days < 0:
                 step.offset_label = self.env._(
@@ -278,6 +281,24 @@ class CollectionRulerStep(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # A fallback belongs to its step's ruler and runs in its place.
+        ids = [
+            vals["fallback_for_id"] for vals in vals_list if vals.get("fallback_for_id")
+        ]
+        parents = self.browse(ids)
+        by_id = {parent.id: parent for parent in parents}
+        for vals in vals_list:
+            parent = by_id.get(vals.get("fallback_for_id"))
+            if parent:
+                vals.update(
+                    ruler_id=parent.ruler_id.id,
+                    offset_days=parent.offset_days,
+                    sequence=parent.sequence,
+                )
+                vals.setdefault(
+                    "name",
+                    self.env._("%(step)s (fallback)", step=parent.name),
+                )
         # A new step gets its channel's defaults (the module's own template
         # for its channel, for example) for the settings it leaves out.
         channel_default = self._fields["channel"].default(self)
@@ -295,6 +316,33 @@ class CollectionRulerStep(models.Model):
         res = super().write(vals)
         if {"offset_days", "active", "ruler_id", "channel", "sequence"} & set(vals):
             (rulers | self.ruler_id)._reschedule_open_invoices()
+        # A fallback follows its step's ruler, day and place.
+        if {"ruler_id", "offset_days", "sequence"} & set(vals):
+            for step in self.filtered("fallback_step_ids"):
+                step.fallback_step_ids.write(
+                    {
+                        "ruler_id": step.ruler_id.id,
+                        "offset_days": step.offset_days,
+                        "sequence": step.sequence,
+                    }
+                )
+        if vals.get("on_broken_promise"):
+            # Scheduled at its offset until now: it waits for a broken promise.
+            events = (
+                self.env["collection.ruler.event"]
+                .sudo()
+                .search([("step_id", "in", self.ids), ("state", "=", "scheduled")])
+            )
+            for company, company_events in events.grouped("company_id").items():
+                env = self.with_context(lang=company._collection_get_lang()).env
+                company_events.write(
+                    {
+                        "state": "cancelled",
+                        "failure_reason": env._(
+                            "The step runs on a broken promise only."
+                        ),
+                    }
+                )
         return res
 
     @api.ondelete(at_uninstall=False)
@@ -311,3 +359,103 @@ class CollectionRulerStep(models.Model):
                     "instead of deleting it."
                 )
             )
+
+    # ----------------------------------------------------------------------
+    # Fallback
+    # ----------------------------------------------------------------------
+
+    fallback_for_id = fields.Many2one(
+        comodel_name="collection.ruler.step",
+        string="Fallback Of",
+        ondelete="cascade",
+        index="btree_not_null",
+        readonly=True,
+        help="The step this one stands in for when its customer cannot be "
+        "reached on that step's channel.",
+    )
+    fallback_step_ids = fields.One2many(
+        comodel_name="collection.ruler.step",
+        inverse_name="fallback_for_id",
+        string="Fallback",
+        copy=True,
+        help="When the customer cannot be reached on this step's channel (no "
+        "valid contact, opted out, the provider refused, the call went "
+        "unanswered), this step runs instead, the same day.",
+    )
+
+    @api.constrains("fallback_for_id", "fallback_step_ids", "channel")
+    def _check_fallback(self):
+        for step in self:
+            if len(step.fallback_step_ids) > 1:
+                raise ValidationError(self.env._("A step has one fallback at most."))
+            parent = step.fallback_for_id
+            if not parent:
+                continue
+            if step.fallback_step_ids:
+                raise ValidationError(
+                    self.env._("A fallback step has no fallback of its own.")
+                )
+            if step.channel == parent.channel:
+                raise ValidationError(
+                    self.env._(
+                        "The fallback of step %(step)s uses another channel than "
+                        "the step.",
+                        step=parent.name,
+                    )
+                )
+            if step.channel in NOT_A_FALLBACK:
+                raise ValidationError(
+                    self.env._("A credit-bureau registration is never a fallback.")
+                )
+
+    # ----------------------------------------------------------------------
+    # Promises
+    # ----------------------------------------------------------------------
+
+    on_broken_promise = fields.Boolean(
+        string="Runs on a Broken Promise",
+        help="Not run at its offset: it runs the day a promise to pay of the "
+        "invoice is found broken.",
+    )
+
+    # ----------------------------------------------------------------------
+    # Proof of notice
+    # ----------------------------------------------------------------------
+
+    serves_as_debit_notice = fields.Boolean(
+        string="Serves as Debit Notice",
+        compute="_compute_serves_as_debit_notice",
+        store=True,
+        readonly=False,
+        help="The message of this step is the written notice that comes before "
+        "a credit-bureau registration. A debit-notice letter always is.",
+    )
+
+    @api.depends("channel", "letter_type")
+    def _compute_serves_as_debit_notice(self):
+        for step in self:
+            if step.channel == "letter":
+                step.serves_as_debit_notice = step.letter_type == "debit_notice"
+            elif step.channel in ("call", "credit_bureau"):
+                step.serves_as_debit_notice = False
+
+    # ----------------------------------------------------------------------
+    # Forbidden wording
+    # ----------------------------------------------------------------------
+
+    @api.constrains(
+        "mail_template_id",
+        "mail_template_individual_id",
+        "sms_template_id",
+        "sms_template_individual_id",
+        "whatsapp_template_id",
+    )
+    def _check_collection_wording(self):
+        # A template chosen for a step is checked as if it were saved.
+        self.mail_template_id._check_collection_wording()
+        self.mail_template_individual_id._check_collection_wording()
+        self.sms_template_id._check_collection_wording()
+        self.sms_template_individual_id._check_collection_wording()
+        Expression = self.env["collection.forbidden.expression"]
+        for template in self.whatsapp_template_id:
+            Expression._check_texts(template.display_name, [template.body])

@@ -1,9 +1,13 @@
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+
+import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import formataddr
+
+from odoo.addons.resource.models.utils import Intervals
 
 from .collection_channel import clock
 from .res_partner import only_digits
@@ -101,9 +105,7 @@ class ResCompany(models.Model):
         return self._collection_add_business_days(date - timedelta(days=1), 1)
 
     def _collection_add_business_days(self, date, days):
-        """``date`` plus ``days`` business days: Saturdays, Sundays and the
-        holidays of the contact hours (the company's working calendar, and
-        Brazil's national holidays for a company in Brazil) do not count.
+        """``date`` plus ``days`` business days (``_collection_get_business_days``).
 
         :param date: a date
         :param int days: business days to add; negative goes back
@@ -111,17 +113,71 @@ class ResCompany(models.Model):
         """
         self.ensure_one()
         step = timedelta(days=1 if days >= 0 else -1)
-        span = timedelta(days=3 * abs(days) + 14)
-        start, end = (date, date + span) if days >= 0 else (date - span, date)
-        holidays = self.env["collection.contact.window"]._get_holidays(
-            self, start, end
-        )[self.id]
         days = abs(days)
+        span = timedelta(days=3 * days + 14)
+        business, seen_until = set(), date
         while days > 0:
             date += step
-            if date.weekday() < 5 and date not in holidays:
+            if (date - seen_until) * step.days > timedelta():
+                # Read the calendar a stretch at a time, not a day at a time.
+                start, end = sorted((date, date + step.days * span))
+                business |= self._collection_get_business_days(start, end)
+                seen_until = end if step.days > 0 else start
+            if date in business:
                 days -= 1
         return date
+
+    def _collection_get_business_days(self, date_from, date_to):
+        """The business days from ``date_from`` to ``date_to`` included, as
+        Súmula 548 counts them: the days the company's working calendar has
+        working hours on (its attendances less its leaves), less Brazil's
+        national holidays for a company in Brazil. Without a working
+        calendar, Monday to Friday.
+
+        :return: a set of dates
+        """
+        self.ensure_one()
+        calendar = self.resource_calendar_id.sudo()
+        tz = pytz.timezone(calendar.tz or "UTC")
+        start = tz.localize(datetime.combine(date_from, time.min))
+        end = tz.localize(datetime.combine(date_to, time.max))
+        if calendar:
+            work = calendar._work_intervals_batch(
+                start,
+                end,
+                tz=tz,
+                # The company's own public holidays, not another company's.
+                domain=[
+                    ("time_type", "=", "leave"),
+                    ("company_id", "in", [False, self.id]),
+                ],
+            )[False]
+        else:
+            Attendance = self.env["resource.calendar.attendance"]
+            work = Intervals(
+                (
+                    tz.localize(datetime.combine(day, time(8))),
+                    tz.localize(datetime.combine(day, time(17))),
+                    Attendance,
+                )
+                for day in (
+                    date_from + timedelta(days=n)
+                    for n in range((date_to - date_from).days + 1)
+                )
+                if day.weekday() < 5
+            )
+        national = self.env.ref(
+            "collection_ruler.resource_calendar_br_holidays", raise_if_not_found=False
+        )
+        if national and self.country_id.code == "BR":
+            national = national.sudo()
+            work -= national._leave_intervals_batch(
+                start,
+                end,
+                tz=tz,
+                domain=[("time_type", "=", "leave"), ("calendar_id", "=", national.id)],
+            )[False]
+        return {interval_start.date() for interval_start, _stop, _meta in work}
 
     @api.constrains("collection_bureau_notice_days")
     def _check_collection_bureau_notice_days(self):

@@ -190,3 +190,14 @@ class ResPartner(models.Model):
         """
         period = self._collection_get_bureau_notice_period()
         return max(company.collection_bureau_notice_days, period.days or 0)
+
+    # ----------------------------------------------------------------------
+    # Pauses
+    # ----------------------------------------------------------------------
+
+    collection_paused_until = fields.Date(
+        copy=False,
+        tracking=True,
+        help="No collection step of this customer's invoices runs until this "
+        "date included; the rulers resume on their own the day after.",
+    )

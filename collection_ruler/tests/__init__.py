@@ -35,3 +35,4 @@ from . import test_bureau_removal
 from . import test_legal_rate
 from . import test_wording
 from . import test_creditor_identity
+from . import test_guard

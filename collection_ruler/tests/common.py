@@ -177,11 +177,25 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
     def _counters(run):
         return {outcome: run[f"{outcome}_count"] for outcome in OUTCOMES}
 
+    def _print_pending(self, events):
+        """Print Pending Letters as its dialog does: the letters ``events``
+        selected, or every pending one when it is empty, in ``events``'
+        environment (its user and context).
+
+        :return: the dialog's action, downloading the merged PDF
+        """
+        Wizard = events.env["collection.letter.print"]
+        if events:
+            Wizard = Wizard.with_context(
+                active_model=events._name, active_ids=events.ids
+            )
+        return Wizard.create({}).action_print()
+
     def _download_letters(self, action, user=None):
         """Serve the PDF of *Print Pending Letters* as its link does when the
         browser opens it, which marks its letters printed.
 
-        :param dict action: what ``action_print_pending_letters`` returned
+        :param dict action: what ``_print_pending`` returned
         :return: the merged PDF's ir.attachment
         """
         batch_id = int(action["url"].rsplit("/", 1)[1])

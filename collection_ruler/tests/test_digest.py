@@ -256,7 +256,7 @@ class TestDigestLetters(CollectionLetterCommon):
             freeze_time(day(6)),
             mute_logger("odoo.addons.base.models.ir_actions_report"),
         ):
-            merged = collector.browse(events.ids).action_print_pending_letters()
+            merged = self._print_pending(collector.browse(events.ids))
             attachment = self._download_letters(merged, self.salesperson)
         self.assertEqual(page_count(attachment.raw), letter_pages, "printed once")
         self.assertEqual(events.mapped("letter_to_print"), [False, False])

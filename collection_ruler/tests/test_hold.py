@@ -181,7 +181,7 @@ class TestPaymentHoldLetters(CollectionLetterCommon):
         )
         payment.action_post()
         with self.assertRaisesRegex(UserError, "held: their customers have payments"):
-            self.Event.action_print_pending_letters()
+            self._print_pending(self.Event)
         self.assertTrue(event.letter_to_print, "it stays in the queue")
         self.assertFalse(event.letter_printed_at)
 

@@ -178,7 +178,7 @@ class TestLetterStep(CollectionLetterCommon):
             freeze_time(day(6)),
             mute_logger("odoo.addons.base.models.ir_actions_report"),
         ):
-            blocked = collector.action_print_pending_letters()
+            blocked = self._print_pending(collector)
         # A popup blocker stopped the download: nothing was printed.
         self.assertEqual(events.mapped("letter_to_print"), [True, True])
         self.assertEqual(events.mapped("letter_delivery"), ["print", "print"])
@@ -187,7 +187,7 @@ class TestLetterStep(CollectionLetterCommon):
             freeze_time(day(6)),
             mute_logger("odoo.addons.base.models.ir_actions_report"),
         ):
-            action = collector.action_print_pending_letters()
+            action = self._print_pending(collector)
         self.assertNotEqual(action["url"], blocked["url"])
         self.assertEqual(events.mapped("letter_to_print"), [True, True])
         # The collector's browser opens the link: the PDF is served, and only
@@ -205,7 +205,7 @@ class TestLetterStep(CollectionLetterCommon):
         self.assertEqual(events.mapped("delivery_state"), ["printed", "printed"])
         self.assertEqual(len(events.evidence_ids), 2)
         with self.assertRaisesRegex(UserError, "No letter is waiting to be printed"):
-            self.Event.action_print_pending_letters()
+            self._print_pending(self.Event)
         # The route serves the letters' PDFs, no other attachment.
         other = self.env["ir.attachment"].create({"name": "private", "raw": b"x"})
         response = self.url_open(f"/collection_ruler/letters/{other.id}")
@@ -235,7 +235,7 @@ class TestLetterStep(CollectionLetterCommon):
         self.assertTrue(event.letter_to_print)
         self._pay(move, 1000.0, day(6).date())
         with self.assertRaises(UserError):
-            self.Event.action_print_pending_letters()
+            self._print_pending(self.Event)
         self.assertEqual(event.letter_delivery, "withdrawn")
         self.assertFalse(event.letter_printed_at)
 
@@ -267,9 +267,9 @@ class TestLetterStep(CollectionLetterCommon):
         self.env.invalidate_all()
         with mute_logger("odoo.addons.base.models.ir_actions_report"):
             self._download_letters(
-                self.Event.with_context(
-                    force_report_rendering=True
-                ).action_print_pending_letters()
+                self._print_pending(
+                    self.Event.with_context(force_report_rendering=True)
+                )
             )
         self.assertEqual(paid_letter.letter_delivery, "withdrawn")
         self.assertFalse(paid_letter.letter_printed_at)
@@ -295,11 +295,17 @@ class TestLetterStep(CollectionLetterCommon):
             freeze_time(day(9)),
             mute_logger("odoo.addons.base.models.ir_actions_report"),
         ):
+            # As the web client does: the dialog opened on the selection,
+            # then its button.
+            context = {
+                "active_model": "collection.ruler.event",
+                "active_ids": selected.ids,
+                "force_report_rendering": True,
+            }
+            Wizard = self.env["collection.letter.print"]
+            wizard_id = call_kw(Wizard, "create", [{}], {"context": context})
             action = call_kw(
-                self.Event.with_context(force_report_rendering=True),
-                "action_print_pending_letters",
-                [selected.ids],
-                {"context": {"force_report_rendering": True}},
+                Wizard, "action_print", [[wizard_id]], {"context": context}
             )
             self._download_letters(action)
         self.assertEqual(action["type"], "ir.actions.act_url")
@@ -383,7 +389,9 @@ class TestOneLetterPerDebt(CollectionLetterCommon):
         self.assertIn("no second letter", second.message_ids[0].body)
         # The covered step proves its notice through the covering letter.
         self.assertEqual(
-            covered._get_notice_proof(), notice._get_notice_proof(), "same proof"
+            self.env["collection.notice.proof"]._get_proof(covered),
+            self.env["collection.notice.proof"]._get_proof(notice),
+            "same proof",
         )
         self.assertEqual(
             self.env["collection.channel.credit_bureau"]._get_debit_notices(covered),

@@ -30,9 +30,9 @@ class TestNoticeProof(CreditBureauCommon):
             mute_logger("odoo.addons.base.models.ir_actions_report"),
         ):
             self._download_letters(
-                self.Event.with_context(
-                    force_report_rendering=True
-                ).action_print_pending_letters()
+                self._print_pending(
+                    self.Event.with_context(force_report_rendering=True)
+                )
             )
 
     def test_queued_email_refused_then_allowed_on_its_receipt(self):
@@ -144,10 +144,14 @@ class TestNoticeProof(CreditBureauCommon):
         notice = self._notice(move)
         self.assertEqual(notice.delivery_state, "sent")
         with mute_logger("odoo.addons.base.models.ir_actions_report"):
-            notice._set_delivery("bounced", day(6), reason="The email bounced.")
+            self.env["collection.ruler.delivery"]._set_delivery(
+                notice, "bounced", day(6), reason="The email bounced."
+            )
         self.assertEqual(notice.state, "done", "the notice stands, on paper")
         self.assertTrue(notice.letter_to_print)
-        self.assertEqual(notice._get_notice_proof()[0], False)
+        self.assertEqual(
+            self.env["collection.notice.proof"]._get_proof(notice)[0], False
+        )
         self._run_at(day(35))
         self.assertIn("not been printed yet", self._bureau(move).failure_reason)
 

@@ -28,7 +28,7 @@ MAX_DAYS = 31
 # Runs at one time: the first, and the ones a fallback triggers right away.
 MAX_RERUNS = 3
 
-OUTCOMES = [
+PREVIEW_OUTCOMES = [
     ("send", "Goes Out"),
     ("cover", "Covered by an Earlier Letter"),
     ("fail", "Fails"),
@@ -320,7 +320,7 @@ class CollectionRulerPreviewLine(models.TransientModel):
         comodel_name="collection.ruler.preview", required=True, ondelete="cascade"
     )
     at = fields.Datetime(string="When", required=True)
-    outcome = fields.Selection(selection=OUTCOMES, required=True)
+    outcome = fields.Selection(selection=PREVIEW_OUTCOMES, required=True)
     move_id = fields.Many2one(comodel_name="account.move", string="Invoice")
     partner_id = fields.Many2one(comodel_name="res.partner", string="Customer")
     ruler_id = fields.Many2one(comodel_name="collection.ruler", string="Ruler")
