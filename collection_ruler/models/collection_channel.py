@@ -14,7 +14,15 @@ code itself. A channel says:
 - how to run a batch of its events (``_execute_batch``), returning an
   ``Outcome`` per event, and which of them an earlier message already
   carried out (``_split_covered``);
-- its traits, as data (``_get_traits``);
+- the texts a step says to the debtor (``_get_message_texts``), which the
+  forbidden-wording check reads for every channel;
+- its traits, as data (``_get_traits``), among them whether a step may be
+  another's fallback (``_may_be_fallback``); whether a step serves as the
+  debit notice (``_get_serves_as_debit_notice``); whose contact hours its
+  events keep (``_get_contact_hours_channel``);
+- which delivery statuses prove that a notice reached the debtor
+  (``_get_proof_states``, ``_is_emailed``), and how a provider's status reads
+  as a delivery status (``_get_delivery_state``);
 - what to do when an invoice stops being collected (``_on_collection_stopped``).
 
 Adding a channel means one file with a model inheriting ``collection.channel``,
@@ -193,6 +201,17 @@ class CollectionChannel(models.AbstractModel):
     # The codes of the providers (collection.provider) the channel sends
     # through; empty when it needs none.
     _provider_codes = ()
+    # A step of the channel may stand in for another whose customer cannot be
+    # reached (collection.ruler.fallback).
+    _may_be_fallback = True
+    # The delivery statuses that prove an electronic notice reached the
+    # debtor (collection.notice.proof).
+    _proof_states = ("delivered", "read", "answered")
+
+    @api.model
+    def _get_code(self):
+        """This channel's code, the value of the step's ``channel``."""
+        return self._name.removeprefix("collection.channel.")
 
     @api.model
     def _get_traits(self, step):
@@ -248,6 +267,84 @@ class CollectionChannel(models.AbstractModel):
         :return: a translated one-line warning, or False
         """
         return False
+
+    @api.model
+    def _get_message_texts(self, step):
+        """The texts ``step`` says to the debtor on this channel (its
+        templates, a script), which the forbidden-wording check reads.
+
+        :param step: collection.ruler.step record of this channel
+        :return: list of (name of the template or script, list of texts)
+        """
+        return []
+
+    @api.model
+    def _get_length_info(self, step):
+        """How the length of ``step``'s message is billed (SMS segments), as a
+        line for the step form. :return: a translated line, or False"""
+        return False
+
+    @api.model
+    def _get_bureau(self, step):
+        """The credit bureau ``step`` registers the debtor with.
+
+        :return: a value of the step's ``bureau``, or False
+        """
+        return False
+
+    @api.model
+    def _prints_letters(self, step):
+        """Whether ``step`` sends a letter (printed, or emailed as a PDF)."""
+        return False
+
+    @api.model
+    def _get_serves_as_debit_notice(self, step):
+        """Whether ``step`` serves as the debit notice whatever the user says
+        (a debit-notice letter always does, a call never).
+
+        :param step: collection.ruler.step record of this channel
+        :return: True or False, or None to leave it to the user
+        """
+        return None
+
+    @api.model
+    def _get_contact_hours_channel(self, event):
+        """The channel whose contact hours ``event`` keeps
+        (collection.contact.window): its own by default; a channel with no
+        hours of its own keeps the default hours, never none.
+
+        :param event: collection.ruler.event record of this channel
+        :return: a channel code, or False when the event contacts nobody at
+            that moment (a registration, a letter to post)
+        """
+        return self._get_code()
+
+    @api.model
+    def _is_emailed(self, event):
+        """Whether ``event`` reached the debtor by email, whose bounces and
+        queue decide its proof of notice."""
+        return False
+
+    @api.model
+    def _get_proof_states(self, event):
+        """The delivery statuses that prove ``event``'s notice reached the
+        debtor (collection.notice.proof); a bounce disproves an email.
+
+        :param event: collection.ruler.event record of this channel
+        :return: tuple of ``delivery_state`` values
+        """
+        return self._proof_states
+
+    @api.model
+    def _get_delivery_state(self, event, status):
+        """How a provider message's ``status`` reads as ``event``'s delivery
+        status (a delivered call was answered, for example).
+
+        :param event: collection.ruler.event record of this channel
+        :param str status: a collection.provider.message state
+        :return: a ``delivery_state`` value
+        """
+        return status
 
     @api.model
     def _get_unreachable_reasons(self, events):

@@ -1,4 +1,5 @@
 from odoo import api, models
+from odoo.tools.mail import html2plaintext
 
 from .collection_channel import Outcome
 
@@ -21,6 +22,23 @@ class CollectionChannelCall(models.AbstractModel):
             "mail.mail_activity_data_call", raise_if_not_found=False
         )
         return {"activity_type_id": activity_type.id} if activity_type else {}
+
+    @api.model
+    def _get_message_texts(self, step):
+        script = html2plaintext(step.activity_note or "").strip()
+        if not script:
+            return []
+        return [(self.env._("%(step)s (call script)", step=step.name), [script])]
+
+    @api.model
+    def _get_serves_as_debit_notice(self, step):
+        return False  # a conversation leaves no written notice
+
+    @api.model
+    def _get_contact_hours_channel(self, event):
+        # The step gives a collector an activity; the collector calls when
+        # the customer may be called.
+        return False
 
     @api.model
     def _get_unreachable_reasons(self, events):

@@ -30,6 +30,8 @@ class CollectionChannelCreditBureau(models.AbstractModel):
     _legal_weight = True
     _needs_contact = False
     _counts_as_contact = False
+    # A registration is no substitute for a message the debtor did not get.
+    _may_be_fallback = False
 
     @api.model
     def _get_step_defaults(self):
@@ -46,6 +48,18 @@ class CollectionChannelCreditBureau(models.AbstractModel):
                 )
             ]
         return []
+
+    @api.model
+    def _get_serves_as_debit_notice(self, step):
+        return False
+
+    @api.model
+    def _get_bureau(self, step):
+        return step.bureau
+
+    @api.model
+    def _get_contact_hours_channel(self, event):
+        return False  # a registration contacts nobody
 
     @api.model
     def _get_unreachable_reasons(self, events):

@@ -24,6 +24,8 @@ class CollectionChannelEmail(models.AbstractModel):
     _inherit = "collection.channel"
     _description = "Collection Channel: Email"
     _digest = True
+    # Accepted by the mail server, and no bounce came back.
+    _proof_states = ("sent", "delivered", "read")
 
     @api.model
     def _get_step_defaults(self):
@@ -32,6 +34,18 @@ class CollectionChannelEmail(models.AbstractModel):
             raise_if_not_found=False,
         )
         return {"mail_template_id": template.id} if template else {}
+
+    @api.model
+    def _get_message_texts(self, step):
+        company = step.company_id or self.env.company
+        return [
+            (template.display_name, template._collection_get_texts(company))
+            for template in step.mail_template_id | step.mail_template_individual_id
+        ]
+
+    @api.model
+    def _is_emailed(self, event):
+        return True
 
     @api.model
     def _can_digest(self, event):

@@ -108,8 +108,41 @@ class CollectionChannelLetter(models.AbstractModel):
 
     @api.model
     def _is_emailed(self, event):
-        """Whether ``event``'s letter goes by email rather than by post."""
+        """Whether ``event``'s letter goes (or went) by email rather than by
+        post."""
+        if event.letter_delivery:
+            return event.letter_delivery == "email"
         return bool(event.step_id.letter_send_email and event.move_id.partner_id.email)
+
+    @api.model
+    def _get_message_texts(self, step):
+        if not step.letter_send_email:
+            return []
+        return self.env["collection.channel.email"]._get_message_texts(step)
+
+    @api.model
+    def _prints_letters(self, step):
+        return True
+
+    @api.model
+    def _get_serves_as_debit_notice(self, step):
+        return step.letter_type == "debit_notice"
+
+    @api.model
+    def _get_contact_hours_channel(self, event):
+        # A letter sent by email keeps the email's hours; one to post reaches
+        # its reader days later, whenever it is printed.
+        if self._is_emailed(event):
+            return self.env["collection.channel.email"]._get_code()
+        return False
+
+    @api.model
+    def _get_proof_states(self, event):
+        # A letter sent by email is proven as an email; a posted one by its
+        # posting date.
+        if self._is_emailed(event):
+            return self.env["collection.channel.email"]._get_proof_states(event)
+        return ()
 
     @api.model
     def _get_unreachable_reasons(self, events):

@@ -80,6 +80,50 @@ class CollectionChannelSms(models.AbstractModel):
         return {"sms_template_id": template.id} if template else {}
 
     @api.model
+    def _get_length_info(self, step):
+        """How the SMS of ``step`` is billed, as the latest posted invoice
+        would get it, its pay link shortened: a line for the step form."""
+        if not step.sms_template_id:
+            return False
+        # An invoice that has its portal token: rendering gives it none.
+        sample = self.env["account.move"].search(
+            [
+                ("move_type", "=", "out_invoice"),
+                ("state", "=", "posted"),
+                ("access_token", "!=", False),
+                ("company_id", "=", (step.company_id or self.env.company).id),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        if not sample:
+            return self.env._("Shown once an invoice has been sent to a customer.")
+        text = self._preview_text(step, sample)
+        encoding, length, segments = sms_segments(text)
+        if segments == 1:
+            return self.env._(
+                "1 segment: %(length)s characters in %(encoding)s, for %(invoice)s",
+                length=length,
+                encoding=encoding,
+                invoice=sample.name,
+            )
+        return self.env._(
+            "%(segments)s segments: %(length)s characters in %(encoding)s, "
+            "for %(invoice)s",
+            segments=segments,
+            length=length,
+            encoding=encoding,
+            invoice=sample.name,
+        )
+
+    @api.model
+    def _get_message_texts(self, step):
+        return [
+            (template.display_name, [template.body])
+            for template in step.sms_template_id | step.sms_template_individual_id
+        ]
+
+    @api.model
     def _can_digest(self, event):
         template = event.step_id._get_template("sms", event.move_id)
         return "collection_digest" in (template.body or "")
@@ -194,6 +238,15 @@ class CollectionChannelSms(models.AbstractModel):
                 sent |= event
         if not sent:
             return outcomes
+        # Not ``sms.composer``'s mass mode (``_action_send_sms_mass``), which
+        # gives another result: it cancels as duplicates the SMS of one
+        # number after the first (a customer's invoices not digested), links
+        # no SMS to its chatter message and creates no notification or
+        # ``sms.tracker``, so no delivery report would reach the event, and
+        # it renders the template itself, without the shortened links, the
+        # creditor line and GSM-7 of ``_render_texts``. Measured on the same
+        # invoices, queries counted to the flush: the composer's mass path
+        # takes 22 queries for 10 or for 100 invoices, the lines below 10.
         # The chatter messages first, so that each SMS is created linked to
         # its own, as ``_notify_thread_by_sms`` does: the queue's status
         # updates then refresh that message's SMS icon.

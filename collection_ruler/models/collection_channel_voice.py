@@ -60,6 +60,18 @@ class CollectionRulerStep(models.Model):
         help="What a call that reaches an answering machine counts as.",
     )
 
+    @api.constrains(
+        "voice_script",
+        "voice_source",
+        "voice_audio",
+        "voice_audio_filename",
+        "voice_retry_count",
+        "voice_retry_hours",
+    )
+    def _check_voice_settings(self):
+        self._check_channel_settings()
+        self._check_collection_wording()
+
 
 class CollectionChannelVoice(models.AbstractModel):
     """Recorded call: a call that speaks the step's message, placed through
@@ -90,6 +102,18 @@ class CollectionChannelVoice(models.AbstractModel):
                 self.env._("Call retries and the hours between them are not negative.")
             ]
         return []
+
+    @api.model
+    def _get_message_texts(self, step):
+        if step.voice_source == "audio" or not (step.voice_script or "").strip():
+            return []
+        name = self.env._("%(step)s (spoken message)", step=step.name)
+        return [(name, [step.voice_script])]
+
+    @api.model
+    def _get_delivery_state(self, event, status):
+        # A call is delivered when a person answers it.
+        return "answered" if status == "delivered" else status
 
     @api.model
     def _get_unreachable_reasons(self, events):

@@ -54,6 +54,11 @@ class CollectionRulerStep(models.Model):
         copy=True,
     )
 
+    @api.constrains("whatsapp_template_id", "whatsapp_param_ids")
+    def _check_whatsapp_settings(self):
+        self._check_channel_settings()
+        self._check_collection_wording()
+
     @api.onchange("whatsapp_template_id")
     def _onchange_whatsapp_template_id(self):
         """One line per variable of the chosen template, numbered {{1}} to
@@ -107,6 +112,13 @@ class CollectionChannelWhatsApp(models.AbstractModel):
     _description = "Collection Channel: WhatsApp"
     _digest = True
     _provider_codes = ("whatsapp_cloud",)
+
+    @api.model
+    def _get_message_texts(self, step):
+        return [
+            (template.display_name, [template.body])
+            for template in step.whatsapp_template_id
+        ]
 
     @api.model
     def _check_step(self, step):

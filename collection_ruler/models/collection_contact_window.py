@@ -82,7 +82,8 @@ class CollectionContactWindow(models.Model):
     )
     channel = fields.Selection(
         selection=channel_selection,
-        required=True,
+        help="Empty: the hours of every channel that has none of its own, at "
+        "the same level (the default hours, or a state's).",
     )
     weekday_from = fields.Float(string="Monday to Friday, From", default=8.0)
     weekday_to = fields.Float(string="Monday to Friday, To", default=20.0)
@@ -153,27 +154,50 @@ class CollectionContactWindow(models.Model):
 
     @api.model
     def _get_windows(self, events):
-        """The windows of each event: the default of its channel and those of
-        its debtor's state. :return: dict {event id: windows}"""
+        """The windows of each event: the default hours and those of its
+        debtor's state, for the channel whose hours it keeps
+        (``collection.channel._get_contact_hours_channel``). At each level, a
+        channel without windows of its own keeps those without a channel.
+
+        :return: dict {event id: windows}, empty for an event that contacts
+            nobody at that moment
+        """
+        codes = {
+            event.id: event.step_id._get_channel()._get_contact_hours_channel(event)
+            for event in events
+        }
         windows = self.search(
             [
-                ("channel", "in", list(set(events.mapped("channel")))),
+                ("channel", "in", [False, *{code for code in codes.values() if code}]),
                 ("company_id", "in", [False, *events.company_id.ids]),
             ]
         )
+
+        def own_or_shared(windows, code):
+            return windows.filtered(lambda w: w.channel == code) or windows.filtered(
+                lambda w: not w.channel
+            )
+
         result = {}
         for event in events:
+            code = codes[event.id]
+            if not code:
+                result[event.id] = self
+                continue
             state = event.partner_id.state_id
             mine = windows.filtered(
-                lambda w, e=event, s=state: w.channel == e.channel
-                and (not w.company_id or w.company_id == e.company_id)
+                lambda w, e=event, s=state: (
+                    not w.company_id or w.company_id == e.company_id
+                )
                 and (not w.country_state_id or w.country_state_id == s)
             )
-            # A company's own default hours replace the shared default.
+            # The default hours: a company's own replace the shared ones.
             defaults = mine.filtered(lambda w: not w.country_state_id)
-            if defaults.filtered("company_id"):
-                mine -= defaults.filtered(lambda w: not w.company_id)
-            result[event.id] = mine
+            defaults = own_or_shared(
+                defaults.filtered("company_id"), code
+            ) or own_or_shared(defaults, code)
+            states = own_or_shared(mine.filtered("country_state_id"), code)
+            result[event.id] = defaults | states
         return result
 
     @api.model

@@ -23,15 +23,8 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.tools.misc import format_date
 
+from ..tools.status import NOT_DELIVERED
 from .collection_channel import dry_run
-from .collection_ruler_delivery import NOT_DELIVERED
-
-# The receipts that prove a notice, by how it went out (a printed letter is
-# proven by its posting date).
-PROOF_STATES = {
-    "email": ("sent", "delivered", "read"),
-    "electronic": ("delivered", "read", "answered"),
-}
 
 
 class CollectionNoticeProof(models.AbstractModel):
@@ -62,13 +55,11 @@ class CollectionNoticeProof(models.AbstractModel):
                 for row in rows
                 if row.kind == "receipt"
             ]
-        emailed = notice.channel == "email" or notice.letter_delivery == "email"
+        channel = notice.step_id._get_channel()
+        emailed = channel._is_emailed(notice)
         bounced = any(state in NOT_DELIVERED for state, _at in receipts)
-        proving = ()
-        if emailed and not bounced:
-            proving = PROOF_STATES["email"]
-        elif notice.channel not in ("email", "letter"):
-            proving = PROOF_STATES["electronic"]
+        # A bounce disproves an email, whatever came before it.
+        proving = () if emailed and bounced else channel._get_proof_states(notice)
         dates = [
             fields.Date.context_today(local, at)
             for state, at in receipts

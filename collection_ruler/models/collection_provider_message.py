@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools.provider_http import ProviderError, ProviderTransientError
+from ..tools.status import status_rank
 from .collection_channel import is_concurrency_error, one_line, testing
 
 _logger = logging.getLogger(__name__)
@@ -19,9 +20,9 @@ SENDING_GRACE = timedelta(hours=1)
 # Transient failures: retried after 5 min, 10 min, 20 min..., then failed.
 MAX_SEND_ATTEMPTS = 6
 RETRY_DELAY = timedelta(minutes=5)
-# The order of the statuses: a status never goes back (read stays read when
-# a late "delivered" arrives); "failed" comes from the service or from us.
-STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
+# The statuses a provider reports besides "failed", which comes from the
+# service or from us; in the order of ``tools/status.py``, never going back.
+PROVIDER_STATUSES = ("sent", "delivered", "read")
 
 
 class CollectionProviderMessage(models.Model):
@@ -193,7 +194,7 @@ class CollectionProviderMessage(models.Model):
             self._fail(one_line(str(error)))
         else:
             values = {"provider_ref": reference, "failure_reason": False}
-            if STATUS_RANK.get(self.state, 0) < STATUS_RANK["sent"]:
+            if status_rank(self.state) < status_rank("sent"):
                 values.update(state="sent", sent_at=fields.Datetime.now())
             self.write(values)
             if self.provider_id.state == "test":
@@ -286,19 +287,19 @@ class CollectionProviderMessage(models.Model):
             values = {}
             if reference and not message.provider_ref:
                 values["provider_ref"] = reference
-            rank = STATUS_RANK.get(message.state, -1)
+            rank = status_rank(message.state)
             if status == "failed":
                 if message.state not in ("delivered", "read", "failed"):
                     # Through _fail, which fails the message's event too.
                     message._fail(one_line(reason or ""))
-            elif status in STATUS_RANK:
-                for name in ("sent", "delivered", "read"):
+            elif status in PROVIDER_STATUSES:
+                for name in PROVIDER_STATUSES:
                     # A read message was delivered and sent, even when those
                     # statuses are late or lost.
                     date = f"{name}_at"
-                    if STATUS_RANK[name] <= STATUS_RANK[status] and not message[date]:
+                    if status_rank(name) <= status_rank(status) and not message[date]:
                         values[date] = when
-                if STATUS_RANK[status] > rank:
+                if status_rank(status) > rank:
                     values["state"] = status
             if values:
                 message.write(values)
@@ -318,10 +319,11 @@ class CollectionProviderMessage(models.Model):
                 for event in events.filtered(
                     lambda e, m=message: e.provider_message_id == m
                 ):
-                    if state == "delivered" and event.channel == "voice":
-                        state = "answered"
+                    delivery = event.step_id._get_channel()._get_delivery_state(
+                        event, state
+                    )
                     Delivery._set_delivery(
-                        event, state, message[f"{vals['state']}_at"] or None
+                        event, delivery, message[f"{vals['state']}_at"] or None
                     )
         elif vals.get("state") == "failed":
             events = self._get_collection_events()

@@ -16,17 +16,8 @@ delivered) falls back or fails, as the step says (``_fail_after_run``).
 
 from odoo import api, fields, models
 
-# The order of the statuses: a lower one never replaces a higher one.
-DELIVERY_RANK = {
-    "queued": 0,
-    "sent": 1,
-    "delivered": 2,
-    "answered": 2,
-    "printed": 2,
-    "read": 3,
-    "posted": 3,
-}
-NOT_DELIVERED = ("bounced", "failed")
+from ..tools.status import NOT_DELIVERED, status_rank
+
 # sms.tracker's notification statuses, as delivery statuses.
 SMS_DELIVERY = {
     "process": "sent",
@@ -57,17 +48,14 @@ class CollectionRulerDelivery(models.AbstractModel):
         """
         events = events.with_env(self.env)
         when = when or fields.Datetime.now()
-        rank = DELIVERY_RANK.get(state, -1)
+        rank = status_rank(state)
         if state in NOT_DELIVERED:
             changed = events.filtered(
-                lambda e: DELIVERY_RANK.get(e.delivery_state, -1)
-                < DELIVERY_RANK["delivered"]
+                lambda e: status_rank(e.delivery_state) < status_rank("delivered")
                 and e.delivery_state != state
             )
         else:
-            changed = events.filtered(
-                lambda e: DELIVERY_RANK.get(e.delivery_state, -1) < rank
-            )
+            changed = events.filtered(lambda e: status_rank(e.delivery_state) < rank)
         if not changed:
             return changed
         changed.sudo().write({"delivery_state": state, "delivery_date": when})

@@ -12,10 +12,6 @@ from odoo import api, models
 
 from .collection_channel import clock
 
-# Channels a step may not fall back to: a registration is no substitute for
-# a message the customer did not get.
-NOT_A_FALLBACK = ("credit_bureau",)
-
 
 class CollectionRulerFallback(models.AbstractModel):
     _name = "collection.ruler.fallback"

@@ -2,8 +2,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .collection_channel import channel_selection
-from .collection_channel_sms import sms_segments
-from .collection_ruler_fallback import NOT_A_FALLBACK
 
 
 class CollectionRulerStep(models.Model):
@@ -145,47 +143,8 @@ class CollectionRulerStep(models.Model):
 
     @api.depends("sms_template_id", "sms_template_id.body", "sms_gsm7", "channel")
     def _compute_sms_segment_info(self):
-        Sms = self.env["collection.channel.sms"]
-        Move = self.env["account.move"]
         for step in self:
-            step.sms_segment_info = False
-            if step.channel != "sms" or not step.sms_template_id:
-                continue
-            # An invoice that has its portal token: rendering gives it none.
-            sample = Move.search(
-                [
-                    ("move_type", "=", "out_invoice"),
-                    ("state", "=", "posted"),
-                    ("access_token", "!=", False),
-                    ("company_id", "=", (step.company_id or self.env.company).id),
-                ],
-                order="id desc",
-                limit=1,
-            )
-            if not sample:
-                step.sms_segment_info = self.env._(
-                    "Shown once an invoice has been sent to a customer."
-                )
-                continue
-            text = Sms._preview_text(step, sample)
-            encoding, length, segments = sms_segments(text)
-            step.sms_segment_info = (
-                self.env._(
-                    "1 segment: %(length)s characters in %(encoding)s, for %(invoice)s",
-                    length=length,
-                    encoding=encoding,
-                    invoice=sample.name,
-                )
-                if segments == 1
-                else self.env._(
-                    "%(segments)s segments: %(length)s characters in %(encoding)s, "
-                    "for %(invoice)s",
-                    segments=segments,
-                    length=length,
-                    encoding=encoding,
-                    invoice=sample.name,
-                )
-            )
+            step.sms_segment_info = step._get_channel()._get_length_info(step)
 
     @api.depends("channel", "letter_type", "letter_send_email", "mail_template_id")
     def _compute_channel_warning(self):
@@ -228,16 +187,10 @@ class CollectionRulerStep(models.Model):
         "letter_send_email",
         "bureau",
         "activity_type_id",
-        "whatsapp_template_id",
-        "whatsapp_param_ids",
-        "voice_script",
-        "voice_source",
-        "voice_audio",
-        "voice_audio_filename",
-        "voice_retry_count",
-        "voice_retry_hours",
     )
     def _check_channel_settings(self):
+        # A channel that adds settings to the step checks them from its own
+        # module, with a constraint of its own calling this one.
         for step in self:
             errors = step._get_channel()._check_step(step)
             if errors:
@@ -403,9 +356,14 @@ class CollectionRulerStep(models.Model):
                         step=parent.name,
                     )
                 )
-            if step.channel in NOT_A_FALLBACK:
+            if not step._get_channel()._may_be_fallback:
                 raise ValidationError(
-                    self.env._("A credit-bureau registration is never a fallback.")
+                    self.env._(
+                        "A %(channel)s step is never a fallback.",
+                        channel=dict(
+                            self._fields["channel"]._description_selection(self.env)
+                        )[step.channel],
+                    )
                 )
 
     # ----------------------------------------------------------------------
@@ -434,28 +392,29 @@ class CollectionRulerStep(models.Model):
     @api.depends("channel", "letter_type")
     def _compute_serves_as_debit_notice(self):
         for step in self:
-            if step.channel == "letter":
-                step.serves_as_debit_notice = step.letter_type == "debit_notice"
-            elif step.channel in ("call", "credit_bureau"):
-                step.serves_as_debit_notice = False
+            serves = step._get_channel()._get_serves_as_debit_notice(step)
+            if serves is not None:
+                step.serves_as_debit_notice = serves
 
     # ----------------------------------------------------------------------
     # Forbidden wording
     # ----------------------------------------------------------------------
 
     @api.constrains(
+        "channel",
         "mail_template_id",
         "mail_template_individual_id",
         "sms_template_id",
         "sms_template_individual_id",
-        "whatsapp_template_id",
+        "letter_send_email",
+        "activity_note",
     )
     def _check_collection_wording(self):
-        # A template chosen for a step is checked as if it were saved.
-        self.mail_template_id._check_collection_wording()
-        self.mail_template_individual_id._check_collection_wording()
-        self.sms_template_id._check_collection_wording()
-        self.sms_template_individual_id._check_collection_wording()
+        # What a step says is checked as if its templates were saved, on
+        # every channel: the channel says what its steps say. A channel that
+        # adds settings to the step checks them with a constraint of its own
+        # calling this one.
         Expression = self.env["collection.forbidden.expression"]
-        for template in self.whatsapp_template_id:
-            Expression._check_texts(template.display_name, [template.body])
+        for step in self:
+            for name, texts in step._get_channel()._get_message_texts(step):
+                Expression._check_texts(name, texts)

@@ -23,18 +23,29 @@ class MailTemplate(models.Model):
             ]
         )
         Expression = self.env["collection.forbidden.expression"]
+        company = used.company_id[:1] or self.env.company
         for template in self.filtered(
             lambda t: t in used.mail_template_id | used.mail_template_individual_id
         ):
-            texts = [template.subject, html2plaintext(template.body_html or "")]
-            move = Expression._sample_move(used.company_id[:1] or self.env.company)
-            if move:
-                try:
-                    rendered = template._render_field("body_html", move.ids)
-                    texts.append(html2plaintext(rendered[move.id] or ""))
-                except Exception:  # noqa: BLE001 - the source is still checked
-                    # A broken template fails its events when it runs.
-                    _logger.debug(
-                        "Template %s not rendered", template.id, exc_info=True
-                    )
-            Expression._check_texts(template.display_name, texts)
+            Expression._check_texts(
+                template.display_name, template._collection_get_texts(company)
+            )
+
+    def _collection_get_texts(self, company):
+        """What this template says, as the forbidden-wording check reads it:
+        its subject, its body, and its body rendered on an invoice of
+        ``company``, as a customer would read it.
+
+        :return: list of texts
+        """
+        self.ensure_one()
+        texts = [self.subject, html2plaintext(self.body_html or "")]
+        move = self.env["collection.forbidden.expression"]._sample_move(company)
+        if move:
+            try:
+                rendered = self._render_field("body_html", move.ids)
+                texts.append(html2plaintext(rendered[move.id] or ""))
+            except Exception:  # noqa: BLE001 - the source is still checked
+                # A broken template fails its events when it runs.
+                _logger.debug("Template %s not rendered", self.id, exc_info=True)
+        return texts

@@ -135,7 +135,8 @@ class ReportCollectionLetter(models.AbstractModel):
             .sudo()
             .search([("move_id", "in", invoices.ids), ("state", "=", "done")])
             .filtered(
-                lambda e: e.channel != "letter" or e.step_id.letter_type != letter_type
+                lambda e: not e.step_id._get_channel()._prints_letters(e.step_id)
+                or e.step_id.letter_type != letter_type
             )
         )
 
@@ -186,7 +187,11 @@ class ReportCollectionLetter(models.AbstractModel):
             "single": len(rows) == 1,
             # What the letter may say was sent before: only what was.
             "earlier_reminders": bool(sent),
-            "earlier_letters": bool(sent.filtered(lambda e: e.channel == "letter")),
+            "earlier_letters": bool(
+                sent.filtered(
+                    lambda e: e.step_id._get_channel()._prints_letters(e.step_id)
+                )
+            ),
             "creditor": move.company_id.partner_id,
             "company": move.company_id,
             "debtor": debtor,
@@ -215,7 +220,7 @@ class ReportCollectionLetter(models.AbstractModel):
         """
         letter = self.with_context(lang=move.partner_id.lang or self.env.lang)
         steps = ruler.step_ids.filtered(
-            lambda s: s.active and s.channel == "credit_bureau" and s.bureau
+            lambda s: s.active and s._get_channel()._get_bureau(s)
         )
         bureau = steps[:1].bureau
         if not bureau or bureau == "other":

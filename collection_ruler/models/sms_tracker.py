@@ -3,7 +3,8 @@ the collection events (``collection.ruler.delivery``)."""
 
 from odoo import models
 
-from .collection_ruler_delivery import NOT_DELIVERED, SMS_DELIVERY
+from ..tools.status import NOT_DELIVERED
+from .collection_ruler_delivery import SMS_DELIVERY
 
 
 class SmsTracker(models.Model):
@@ -24,7 +25,7 @@ class SmsTracker(models.Model):
         events = (
             self.env["collection.ruler.event"]
             .sudo()
-            .search([("message_id", "in", messages.ids), ("channel", "=", "sms")])
+            .search([("message_id", "in", messages.ids)])
         )
         Delivery = self.env["collection.ruler.delivery"]
         for company, group in events.grouped("company_id").items():

@@ -36,3 +36,4 @@ from . import test_legal_rate
 from . import test_wording
 from . import test_creditor_identity
 from . import test_guard
+from . import test_channel_contract

@@ -6,6 +6,7 @@ from datetime import datetime
 from odoo import Command
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.addons.sms.tests.common import SMSCommon
@@ -123,14 +124,50 @@ class TestContactWindows(CollectionRulerCommon, SMSCommon):
             self.assertEqual(self._run(utc(2026, 4, 21, 15, 0))["done"], 1)
         self.assertEqual(other.collection_event_ids.state, "done", "not its holiday")
 
-    def test_a_channel_without_hours_is_not_held(self):
-        self.env["collection.contact.window"].search(
-            [("channel", "=", "email")]
-        ).active = False
+    def test_a_channel_without_hours_keeps_the_default_hours(self):
+        """A channel with no hours of its own, a new one for example, keeps
+        the hours shipped for every channel: never none."""
+        Window = self.env["collection.contact.window"]
+        Window.search([("channel", "=", "email")]).active = False
         move = self._create_invoice(collection_ruler_id=self._ruler("email", 5).id)
         with self.mock_mail_gateway():
-            self.assertEqual(self._run(utc(2026, 3, 15, 15, 0))["done"], 1)
-        self.assertEqual(move.collection_event_ids.state, "done")
+            # Sunday 15 March, noon in São Paulo.
+            self.assertEqual(self._run(utc(2026, 3, 15, 15, 0))["deferred"], 1)
+        event = move.collection_event_ids
+        self.assertEqual(event.deferred_until, datetime(2026, 3, 16).date())
+        default = self.env.ref("collection_ruler.contact_window_default")
+        self.assertFalse(default.channel)
+        self.assertIn(default.name, event.failure_reason)
+        # Without any hours at all, nothing holds it.
+        default.active = False
+        other = self._create_invoice(collection_ruler_id=move.collection_ruler_id.id)
+        with self.mock_mail_gateway():
+            self.assertEqual(self._run(utc(2026, 3, 15, 16, 0))["done"], 1)
+        self.assertEqual(other.collection_event_ids.state, "done")
+
+    def test_a_letter_keeps_the_hours_of_how_it_goes(self):
+        """Emailed, a letter keeps the email's hours; to post, it contacts
+        nobody when it is rendered, and is not held."""
+        self.company.write({"vat": "11.222.333/0001-81", "street": "Rua A, 1"})
+        ruler = self._ruler("letter", 5)
+        ruler.step_ids.write({"letter_type": "nej_light", "letter_send_email": True})
+        emailed = self._create_invoice(collection_ruler_id=ruler.id)
+        self.customer_2.write({"email": False, "street": "Rua B, 2", "city": "Sobral"})
+        posted = self._create_invoice(
+            partner=self.customer_2, collection_ruler_id=ruler.id
+        )
+        with (
+            self.mock_mail_gateway(),
+            mute_logger("odoo.addons.base.models.ir_actions_report"),
+        ):
+            # Sunday 15 March, noon in São Paulo.
+            counters = self._run(utc(2026, 3, 15, 15, 0), force_report_rendering=True)
+        self.assertEqual((counters["done"], counters["deferred"]), (1, 1))
+        self.assertEqual(posted.collection_event_ids.letter_delivery, "print")
+        event = emailed.collection_event_ids
+        self.assertEqual(event.state, "scheduled")
+        self.assertEqual(event.deferred_until, datetime(2026, 3, 16).date())
+        self.assertIn("Default contact hours", event.failure_reason)
 
     def test_collectors_read_the_hours_managers_set_them(self):
         window = self.env.ref("collection_ruler.contact_window_sp_voice")
