@@ -1,7 +1,9 @@
-"""Package the collection_ruler addon as ``odoo-addon-collection_ruler``.
+"""Package the repository's modules as ``odoo-addon-collection_ruler``.
 
-``pip install .`` installs the addon into the ``odoo.addons`` namespace, so any
-Odoo 18 that can import it finds the module without an addons path.
+``pip install .`` installs every module of the repository (each folder with a
+``__manifest__.py``: collection_ruler and its bridges) into the
+``odoo.addons`` namespace, so any Odoo 18 that can import them finds the
+modules without an addons path.
 """
 
 import ast
@@ -11,16 +13,30 @@ from setuptools import setup
 
 HERE = Path(__file__).parent
 MODULE = "collection_ruler"
+MODULES = sorted(path.parent.name for path in HERE.glob("*/__manifest__.py"))
 manifest = ast.literal_eval((HERE / MODULE / "__manifest__.py").read_text())
 
 
-def package_files():
-    """Every file of the addon, so data, views and translations ship too."""
+def package_files(module):
+    """Every file of ``module``, so data, views and translations ship too."""
     return [
-        str(path.relative_to(HERE / MODULE))
-        for path in (HERE / MODULE).rglob("*")
+        str(path.relative_to(HERE / module))
+        for path in (HERE / module).rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     ]
+
+
+def python_requirements():
+    """The Python packages the modules' manifests ask for."""
+    requirements = set()
+    for module in MODULES:
+        module_manifest = ast.literal_eval(
+            (HERE / module / "__manifest__.py").read_text()
+        )
+        requirements.update(
+            module_manifest.get("external_dependencies", {}).get("python", [])
+        )
+    return sorted(requirements)
 
 
 setup(
@@ -33,10 +49,10 @@ setup(
     author=manifest["author"],
     url=manifest["website"],
     python_requires=">=3.10",
-    install_requires=manifest["external_dependencies"]["python"],
-    packages=[f"odoo.addons.{MODULE}"],
-    package_dir={f"odoo.addons.{MODULE}": MODULE},
-    package_data={f"odoo.addons.{MODULE}": package_files()},
+    install_requires=python_requirements(),
+    packages=[f"odoo.addons.{module}" for module in MODULES],
+    package_dir={f"odoo.addons.{module}": module for module in MODULES},
+    package_data={f"odoo.addons.{module}": package_files(module) for module in MODULES},
     include_package_data=False,
     zip_safe=False,
     classifiers=[

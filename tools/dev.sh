@@ -10,14 +10,15 @@
 # `test` runs, in this order, and fails if any step fails:
 #   1. lint: ruff check, ruff format --check, pylint-odoo's mandatory checks,
 #      and collection_ruler/README.rst up to date with readme/*.md;
-#   2. install collection_ruler and l10n_br on a throwaway database, and check
-#      that collection_ruler.pot holds every term the install has;
-#   3. the module's tests through Odoo's own test runner (on a copy);
+#   2. install the modules (collection_ruler and its bridges, every folder
+#      with a __manifest__.py) and l10n_br on a throwaway database, and check
+#      that each module's .pot holds every term the install has;
+#   3. the modules' tests through Odoo's own test runner (on a copy);
 #   4. Odoo's own tests of what the module hooks into (on another copy); the
 #      ones that fail are re-run on a database without the module, and only
 #      those that pass there fail the step;
 #   5. a scan of the Odoo logs for warnings and errors of this module;
-#   6. the module's tests through pytest-odoo, last, so that pytest's summary
+#   6. the modules' tests through pytest-odoo, last, so that pytest's summary
 #      line closes the output (CI reads it).
 # Logs go to .local/log/ (TEST_LOG_DIR to change it); step timings are
 # printed before pytest runs and written to timings.txt there. While working
@@ -35,6 +36,15 @@ DB_PASSWORD="${COLLECTION_RULER_DB_PASSWORD:-odoo}"
 PGHOST="${PGHOST:-localhost}"
 PGPORT="${PGPORT:-5432}"
 HTTP_PORT="${HTTP_PORT:-8069}"
+
+# The repository's modules: each folder with a __manifest__.py, the core
+# first (its bridges depend on it). Every command works on all of them.
+MODULES=(collection_ruler)
+for manifest in "$REPO"/*/__manifest__.py; do
+    module="$(basename "$(dirname "$manifest")")"
+    [ "$module" = collection_ruler ] || MODULES+=("$module")
+done
+MODULES_CSV="$(IFS=,; echo "${MODULES[*]}")"
 
 die() {
     echo "collection_ruler: $*" >&2
@@ -197,7 +207,7 @@ cmd_demo() {
     setup
     local db="${DEMO_DB:-crdemo}" conf="$LOCAL/demo.conf"
     write_config "$conf" ""
-    say "creating database $db with demo data and collection_ruler installed"
+    say "creating database $db with demo data and $MODULES_CSV installed"
     drop_db "$db"
     # pt_BR is loaded so that the Brazilian demo customer gets Portuguese letters.
     local demo_log="$LOCAL/log/demo.log"
@@ -213,9 +223,9 @@ cmd_demo() {
     odoo -c "$conf" -d "$db" -i l10n_br,payment_demo \
         --stop-after-init --log-level=warn >>"$demo_log" 2>&1 \
         || { tail -n 40 "$demo_log"; die "could not install l10n_br in $db"; }
-    odoo -c "$conf" -d "$db" -i collection_ruler \
+    odoo -c "$conf" -d "$db" -i "$MODULES_CSV" \
         --stop-after-init --log-level=warn >>"$demo_log" 2>&1 \
-        || { tail -n 40 "$demo_log"; die "could not install collection_ruler in $db"; }
+        || { tail -n 40 "$demo_log"; die "could not install $MODULES_CSV in $db"; }
     DEMO_STAGE=payment odoo shell -c "$conf" -d "$db" --log-level=warn \
         <"$REPO/tools/demo_brazil.py" >>"$demo_log" 2>&1 \
         || { tail -n 40 "$demo_log"; die "could not set up the demo payment"; }
@@ -271,20 +281,23 @@ cmd_test() {
 
     # 2. One install; the Odoo runner steps work on copies of it.
     t0="$(date +%s)"
-    say "creating database $db and installing collection_ruler and $TEST_EXTRA_MODULES (no demo data)"
-    odoo -c "$LOCAL/test-install.conf" -d "$db" -i "collection_ruler,$TEST_EXTRA_MODULES" \
+    say "creating database $db and installing $MODULES_CSV and $TEST_EXTRA_MODULES (no demo data)"
+    odoo -c "$LOCAL/test-install.conf" -d "$db" -i "$MODULES_CSV,$TEST_EXTRA_MODULES" \
         --without-demo=all --stop-after-init --log-level=info \
-        || { tail -n 40 "$install_log"; die "could not install collection_ruler"; }
+        || { tail -n 40 "$install_log"; die "could not install $MODULES_CSV"; }
     step_done "install" "$t0" ok
 
     # The translation template must hold every term that the install has.
     if ! skipped lint; then
         t0="$(date +%s)"
-        say "translations: collection_ruler.pot holds every term of the module"
-        local rc=0
-        odoo -c "$LOCAL/test-install.conf" -d "$db" --i18n-export="$LOCAL/exported.pot" \
-            --modules=collection_ruler --stop-after-init --log-level=warn \
-            && (cd /tmp && "$PY" "$REPO/tools/check_pot.py" "$LOCAL/exported.pot") || rc=$?
+        local rc=0 module
+        for module in "${MODULES[@]}"; do
+            say "translations: $module.pot holds every term of the module"
+            odoo -c "$LOCAL/test-install.conf" -d "$db" --i18n-export="$LOCAL/exported-$module.pot" \
+                --modules="$module" --stop-after-init --log-level=warn \
+                && (cd /tmp && "$PY" "$REPO/tools/check_pot.py" "$LOCAL/exported-$module.pot" "$module") \
+                || rc=$?
+        done
         step_done "translation template" "$t0" "$(ok_or_failed "$rc")"
         [ "$rc" = 0 ] || { status=1; failed_steps+=" pot"; }
     fi
@@ -358,7 +371,7 @@ cmd_test() {
     local pytest_status=0
     (cd "$REPO" && "$PY" -m pytest -p no:cacheprovider \
         --odoo-config="$LOCAL/test.conf" --odoo-database="$db" --odoo-http \
-        --odoo-log-level=info "$@" collection_ruler/tests) || pytest_status=$?
+        --odoo-log-level=info "$@" "${MODULES[@]/%//tests}") || pytest_status=$?
     {
         step_done "pytest" "$t0" "$(ok_or_failed "$pytest_status")"
         printf '    %s\n' "${STEP_REPORT[-1]}"
@@ -380,9 +393,9 @@ cmd_bench() {
     write_config "$conf" "$LOCAL/log/bench.log"
     mkdir -p "$LOCAL/log"
     trap 'drop_db "'"$db"'"' EXIT
-    say "creating database $db and installing collection_ruler (no demo data)"
-    odoo -c "$conf" -d "$db" -i collection_ruler --without-demo=all --stop-after-init \
-        || die "could not install collection_ruler"
+    say "creating database $db and installing $MODULES_CSV (no demo data)"
+    odoo -c "$conf" -d "$db" -i "$MODULES_CSV" --without-demo=all --stop-after-init \
+        || die "could not install $MODULES_CSV"
     (cd /tmp && "$PY" "$REPO/tools/benchmark.py" -c "$conf" -d "$db" "$@")
 }
 

@@ -9,8 +9,8 @@
 # ruff with the settings of pyproject.toml, and pylint-odoo with OCA's
 # mandatory checks (.pylintrc-mandatory). Both at the versions that OCA's
 # template pins for Odoo 18.0 (requirements-dev.txt).
-LINT_PATHS=(collection_ruler)
-RUFF_PATHS=(collection_ruler tools conftest.py setup.py)
+LINT_PATHS=("${MODULES[@]}")
+RUFF_PATHS=("${MODULES[@]}" tools conftest.py setup.py)
 
 run_lint() {
     # Runs every linter even when one fails; returns non-zero if any found
@@ -42,7 +42,7 @@ run_lint() {
     [ "$rc" = 0 ] || status=1
 
     t0="$(date +%s)"
-    say "lint: collection_ruler/README.rst generated from readme/*.md"
+    say "lint: each module's README.rst generated from its readme/*.md"
     rc=0
     (cd /tmp && "$PY" "$REPO/tools/gen_readme.py" --check) || rc=$?
     step_done "lint: README.rst up to date" "$t0" "$(ok_or_failed "$rc")"
@@ -172,14 +172,24 @@ odoo_run_counted() {
 run_module_odoo_tests() {
     # $1: log, $2: database with the module. The module's tests through
     # Odoo's own runner; zero tests run is a failure.
-    local log="$1" db="$2" rc=0 started
-    say "the module's tests through Odoo's test runner (--test-tags /collection_ruler; log: $log)"
-    odoo_test_run "$db" "$log" "/collection_ruler" || rc=$?
+    local log="$1" db="$2" rc=0 started=0 count module tags
+    tags="$(printf '/%s,' "${MODULES[@]}")"
+    tags="${tags%,}"
+    say "the modules' tests through Odoo's test runner (--test-tags $tags; log: $log)"
+    odoo_test_run "$db" "$log" "$tags" || rc=$?
     odoo_run_counted "$log" "$rc" || return 1
-    started="$(log_tool started "$log" collection_ruler)"
+    for module in "${MODULES[@]}"; do
+        count="$(log_tool started "$log" "$module")"
+        if [ "$count" = 0 ]; then
+            STEP_RESULT="FAILED: no test of $module ran (see $log)"
+            echo "collection_ruler: $STEP_RESULT" >&2
+            return 1
+        fi
+        started=$((started + count))
+    done
     STEP_RESULT="$started tests, $FAILED failed, $ERRORS errors"
-    if [ "$started" = 0 ] || [ "$RAN" = 0 ]; then
-        STEP_RESULT="FAILED: no test of collection_ruler ran (see $log)"
+    if [ "$RAN" = 0 ]; then
+        STEP_RESULT="FAILED: no test ran (see $log)"
         echo "collection_ruler: $STEP_RESULT" >&2
         return 1
     fi
@@ -228,10 +238,16 @@ baseline_core_tests() {
     # on a fresh database with the module's dependencies and
     # TEST_EXTRA_MODULES only; fails for those that pass there.
     local core_log="$1" db="$2" install_log="$3" log="$4" deps rc=0 broken
+    # What the modules depend on, outside this repository.
+    local manifests=() module
+    for module in "${MODULES[@]}"; do
+        manifests+=("$REPO/$module/__manifest__.py")
+    done
     deps="$(cd /tmp && "$PY" -c 'import ast, sys
-print(",".join(ast.literal_eval(open(sys.argv[1]).read())["depends"]))' \
-        "$REPO/collection_ruler/__manifest__.py")"
-    say "re-running them on database $db with $deps,$TEST_EXTRA_MODULES and without collection_ruler"
+ours = {path.split("/")[-2] for path in sys.argv[1:]}
+deps = {dep for path in sys.argv[1:] for dep in ast.literal_eval(open(path).read())["depends"]}
+print(",".join(sorted(deps - ours)))' "${manifests[@]}")"
+    say "re-running them on database $db with $deps,$TEST_EXTRA_MODULES and without $MODULES_CSV"
     drop_db "$db"
     : >"$install_log"
     if ! odoo -c "$LOCAL/test-odoo.conf" -d "$db" -i "$deps,$TEST_EXTRA_MODULES" \
