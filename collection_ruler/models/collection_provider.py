@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools import provider_http, whatsapp_cloud
+from ..tools import provider_http
 
 # A phone number in E.164: a plus sign, then 8 to 15 digits.
 E164 = re.compile(r"\+[1-9]\d{7,14}")
@@ -37,11 +37,8 @@ class CollectionProvider(models.Model):
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
-    code = fields.Selection(
-        selection=[("whatsapp_cloud", "WhatsApp Cloud API (Meta)")],
-        required=True,
-        default="whatsapp_cloud",
-    )
+    # Each provider's module adds its code (``selection_add``).
+    code = fields.Selection(selection=[], required=True)
     state = fields.Selection(
         selection=[("disabled", "Disabled"), ("test", "Test"), ("enabled", "Enabled")],
         required=True,
@@ -60,38 +57,6 @@ class CollectionProvider(models.Model):
         comodel_name="collection.provider.message", inverse_name="provider_id"
     )
     message_count = fields.Integer(compute="_compute_message_count")
-
-    # === WhatsApp Cloud API === #
-    whatsapp_phone_number_id = fields.Char(
-        string="Phone Number ID",
-        groups="base.group_system",
-        help="Meta's id of the business phone number that sends the messages "
-        "(WhatsApp Manager, API Setup).",
-    )
-    whatsapp_account_id = fields.Char(
-        string="WhatsApp Business Account ID",
-        groups="base.group_system",
-        help="Meta's id of the business account whose templates steps use.",
-    )
-    whatsapp_access_token = fields.Char(
-        string="Access Token",
-        groups="base.group_system",
-        copy=False,
-        help="A system user's permanent token with the whatsapp_business_messaging "
-        "and whatsapp_business_management permissions.",
-    )
-    whatsapp_app_secret = fields.Char(
-        string="App Secret",
-        groups="base.group_system",
-        copy=False,
-        help="The Meta app's secret, which signs the webhooks Odoo receives.",
-    )
-    whatsapp_verify_token = fields.Char(
-        string="Webhook Verify Token",
-        groups="base.group_system",
-        copy=False,
-        help="Any secret text, entered in Meta's webhook settings too.",
-    )
 
     @api.depends("message_ids")
     def _compute_message_count(self):
@@ -215,12 +180,6 @@ class CollectionProvider(models.Model):
                 )
             )
 
-    def _whatsapp_cloud_default_url(self):
-        return whatsapp_cloud.GRAPH_URL
-
-    def _whatsapp_cloud_service_name(self):
-        return "Meta"
-
     def _send(self, message):
         """Send ``message`` through the service, or simulate it in test.
 
@@ -236,22 +195,6 @@ class CollectionProvider(models.Model):
                 self.env._("The provider %(name)s is disabled.", name=self.name)
             )
         return getattr(self.sudo(), f"_{self.code}_send")(message)
-
-    def _whatsapp_cloud_send(self, message):
-        client = whatsapp_cloud.WhatsAppCloud(
-            self.whatsapp_phone_number_id, self.whatsapp_access_token, self._get_url()
-        )
-        return client.send(message.payload)
-
-    def _whatsapp_cloud_test_connection(self):
-        self._check_credentials(["whatsapp_phone_number_id", "whatsapp_access_token"])
-        client = whatsapp_cloud.WhatsAppCloud(
-            self.whatsapp_phone_number_id, self.whatsapp_access_token, self._get_url()
-        )
-        number = client.get_phone_number()
-        display = number.get("display_phone_number") or self.whatsapp_phone_number_id
-        name = number.get("verified_name")
-        return f"{display} ({name})" if name else display
 
     # === Actions === #
 

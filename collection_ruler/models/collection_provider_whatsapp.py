@@ -7,6 +7,8 @@ from markupsafe import Markup
 
 from odoo import fields, models
 
+from ..tools import whatsapp_cloud
+
 _logger = logging.getLogger(__name__)
 
 
@@ -48,6 +50,42 @@ class CollectionProvider(models.Model):
     and the customers' replies (``controllers/whatsapp.py`` routes them)."""
 
     _inherit = "collection.provider"  # pylint: disable=consider-merging-classes-inherited
+
+    code = fields.Selection(
+        selection_add=[("whatsapp_cloud", "WhatsApp Cloud API (Meta)")],
+        ondelete={"whatsapp_cloud": "cascade"},
+        default="whatsapp_cloud",
+    )
+    whatsapp_phone_number_id = fields.Char(
+        string="Phone Number ID",
+        groups="base.group_system",
+        help="Meta's id of the business phone number that sends the messages "
+        "(WhatsApp Manager, API Setup).",
+    )
+    whatsapp_account_id = fields.Char(
+        string="WhatsApp Business Account ID",
+        groups="base.group_system",
+        help="Meta's id of the business account whose templates steps use.",
+    )
+    whatsapp_access_token = fields.Char(
+        string="Access Token",
+        groups="base.group_system",
+        copy=False,
+        help="A system user's permanent token with the whatsapp_business_messaging "
+        "and whatsapp_business_management permissions.",
+    )
+    whatsapp_app_secret = fields.Char(
+        string="App Secret",
+        groups="base.group_system",
+        copy=False,
+        help="The Meta app's secret, which signs the webhooks Odoo receives.",
+    )
+    whatsapp_verify_token = fields.Char(
+        string="Webhook Verify Token",
+        groups="base.group_system",
+        copy=False,
+        help="Any secret text, entered in Meta's webhook settings too.",
+    )
 
     whatsapp_opt_out_keywords = fields.Char(
         string="Opt-out Keywords",
@@ -190,3 +228,25 @@ class CollectionProvider(models.Model):
             subtype_xmlid="mail.mt_note",
             message_id=message_id,
         )
+
+    def _whatsapp_cloud_default_url(self):
+        return whatsapp_cloud.GRAPH_URL
+
+    def _whatsapp_cloud_service_name(self):
+        return "Meta"
+
+    def _whatsapp_cloud_send(self, message):
+        client = whatsapp_cloud.WhatsAppCloud(
+            self.whatsapp_phone_number_id, self.whatsapp_access_token, self._get_url()
+        )
+        return client.send(message.payload)
+
+    def _whatsapp_cloud_test_connection(self):
+        self._check_credentials(["whatsapp_phone_number_id", "whatsapp_access_token"])
+        client = whatsapp_cloud.WhatsAppCloud(
+            self.whatsapp_phone_number_id, self.whatsapp_access_token, self._get_url()
+        )
+        number = client.get_phone_number()
+        display = number.get("display_phone_number") or self.whatsapp_phone_number_id
+        name = number.get("verified_name")
+        return f"{display} ({name})" if name else display
