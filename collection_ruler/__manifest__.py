@@ -3,7 +3,7 @@
     "summary": "Automated collection schedules (régua de cobrança) for customer "
     "invoices: email, SMS, call and letter steps, late charges and credit-bureau "
     "registration",
-    "version": "18.0.1.6.0",
+    "version": "18.0.1.7.0",
     "category": "Accounting/Accounting",
     "website": "https://github.com/collection-ruler/collection_ruler",
     "author": "Collection Ruler",

@@ -1,7 +1,4 @@
 from . import whatsapp
-from . import twilio
-from . import zenvia
-from . import voice
 from . import portal
 from . import pay
 from . import letters

@@ -22,11 +22,8 @@ from . import collection_channel_credit_bureau
 from . import collection_provider
 from . import collection_provider_message
 from . import collection_provider_whatsapp
-from . import collection_provider_twilio
-from . import collection_provider_zenvia
 from . import collection_whatsapp_template
 from . import collection_channel_whatsapp
-from . import collection_channel_voice
 from . import collection_evidence
 from . import collection_ruler_delivery
 from . import mail_mail

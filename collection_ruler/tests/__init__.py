@@ -17,11 +17,8 @@ from . import test_payment_instructions
 from . import test_provider
 from . import test_whatsapp_webhook
 from . import test_whatsapp
-from . import test_twilio
-from . import test_voice
 from . import test_fallback
 from . import test_delivery
-from . import test_zenvia
 from . import test_cap
 from . import test_windows
 from . import test_pause

@@ -86,11 +86,12 @@ class CollectionRulerCommon(AccountTestInvoicingCommon, MailCommon):
     # ------------------------------------------------------------------
 
     @classmethod
-    def _load_pt_br(cls):
-        """Activate pt_BR with this module's translations."""
+    def _load_pt_br(cls, modules=("collection_ruler",)):
+        """Activate pt_BR with the translations of ``modules`` (a bridge's
+        tests add their own module)."""
         cls.env["res.lang"]._activate_lang("pt_BR")
         cls.env["ir.module.module"]._load_module_terms(
-            ["collection_ruler"], ["pt_BR"], overwrite=True
+            list(modules), ["pt_BR"], overwrite=True
         )
 
     @classmethod

@@ -15,17 +15,12 @@ from odoo.tests import TransactionCase, tagged
 from .common import CollectionRulerCommon
 
 MODULE = Path(__file__).resolve().parent.parent
-# The files of the recorded-call and WhatsApp channels, which are theirs.
+# The files of the WhatsApp channel, which are its own.
 CHANNEL_FILES = (
-    "models/collection_provider_twilio.py",
     "models/collection_provider_whatsapp.py",
-    "models/collection_provider_zenvia.py",
     "models/collection_whatsapp_template.py",
     "models/res_partner_whatsapp.py",
-    "controllers/twilio.py",
-    "controllers/voice.py",
     "controllers/whatsapp.py",
-    "controllers/zenvia.py",
 )
 
 
@@ -104,17 +99,6 @@ class TestChannelHooks(CollectionRulerCommon):
         self.step_call.activity_note = "<p>Ask when the customer can pay.</p>"
         with self.assertRaisesRegex(ValidationError, "police"):
             self.step_call.activity_note = "<p>Say the police were told.</p>"
-        voice = self.env["collection.ruler.step"].create(
-            {
-                "ruler_id": self.ruler.id,
-                "name": "Recorded reminder",
-                "offset_days": 4,
-                "channel": "voice",
-                "voice_script": "Your invoice is overdue.",
-            }
-        )
-        with self.assertRaisesRegex(ValidationError, r"Recorded reminder \(spoken"):
-            voice.voice_script = "Your invoice is overdue: the police were told."
 
     def test_traits_come_from_the_channel(self):
         Step = self.env["collection.ruler.step"]

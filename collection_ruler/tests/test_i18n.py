@@ -4,8 +4,7 @@ from freezegun import freeze_time
 from odoo.modules.module import get_module_path
 from odoo.tests import tagged
 
-from ..tools import twilio_voice
-from .common import CollectionRulerCommon, CollectionRulerHttpCommon, day
+from .common import CollectionRulerCommon, day
 
 
 @tagged("post_install", "-at_install")
@@ -233,49 +232,3 @@ class TestCollectionTranslation(CollectionRulerCommon):
             event.failure_reason, "O e-mail para customer@example.com foi devolvido."
         )
         self.assertIn("falhou", move.message_ids[0].body)
-
-
-@tagged("post_install", "-at_install")
-class TestCollectionTranslationHttp(CollectionRulerHttpCommon):
-    """A provider's webhook, a request in no one's language, writes in the
-    company's."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._load_pt_br()
-        cls.company.partner_id.lang = "pt_BR"
-        cls.provider = cls.env["collection.provider"].create(
-            {
-                "name": "Twilio",
-                "code": "twilio_voice",
-                "state": "enabled",
-                "company_id": cls.company.id,
-                "twilio_account_sid": "AC0123456789abcdef0123456789abcdef",
-                "twilio_auth_token": "twilio-auth-token",
-                "twilio_from_number": "+551140040000",
-            }
-        )
-
-    def test_an_unanswered_call_reported_by_twilio(self):
-        Message = self.env["collection.provider.message"].sudo()
-        call = Message.create(
-            {
-                "provider_id": self.provider.id,
-                "recipient": "+5511987654321",
-                "state": "sent",
-                "provider_ref": "CA2",
-            }
-        )
-        params = {"CallSid": "CA2", "CallStatus": "no-answer"}
-        path = f"/collection_ruler/twilio/{self.provider.id}/status"
-        url = self.provider.get_base_url() + path
-        signature = twilio_voice.signature("twilio-auth-token", url, params)
-        response = self.url_open(
-            path,
-            data=params,
-            headers={"X-Twilio-Signature": signature, "Accept-Language": "en-US"},
-        )
-        self.assertEqual(response.status_code, 200)
-        self.assertEqual(call.state, "failed")
-        self.assertEqual(call.failure_reason, "Não atendida")

@@ -11,7 +11,7 @@ from unittest.mock import patch
 from freezegun import freeze_time
 from lxml import etree
 
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
@@ -367,7 +367,8 @@ class TestProviderConnection(TransactionCase):
     def test_every_provider_has_test_connection(self):
         view = self.env.ref("collection_ruler.collection_provider_view_form")
         codes = self.env["collection.provider"]._fields["code"].get_values(self.env)
-        self.assertEqual(set(codes), {"whatsapp_cloud", "twilio_voice", "zenvia_voice"})
+        # Every provider a module adds, WhatsApp's at least.
+        self.assertIn("whatsapp_cloud", codes)
         for code in codes:
             provider = self.provider.new({"code": code, "name": code})
             self.assertTrue(hasattr(provider, f"_{code}_test_connection"), code)
@@ -379,40 +380,3 @@ class TestProviderConnection(TransactionCase):
                     ),
                     (code, state),
                 )
-
-    def test_phone_fields_must_be_e164(self):
-        provider = self.env["collection.provider"].create(
-            {
-                "name": "Twilio",
-                "code": "twilio_voice",
-                "twilio_from_number": "+551140040000",
-                "zenvia_caller_id": "+5511987654321",
-            }
-        )
-        for fname, label in (
-            ("twilio_from_number", "Caller Number"),
-            ("zenvia_caller_id", "Zenvia Caller Number"),
-        ):
-            for number in (
-                "(11) 4004-0000",
-                "+55 11 4004-0000",
-                "+5511",
-                "551140040000",
-            ):
-                with (
-                    self.assertRaisesRegex(
-                        ValidationError,
-                        f"^{label} must be in E.164 format: a \\+ followed by 8 "
-                        f"to 15 digits, without spaces or dashes \\(such as "
-                        f"\\+551140040000\\), not “{re.escape(number)}”.$",
-                    ),
-                    self.env.cr.savepoint(),
-                ):
-                    provider.write({fname: number})
-            self.assertIn(
-                "E.164", provider._fields[fname]._description_help(self.env), fname
-            )
-        provider.write(
-            {"twilio_from_number": "+14155550123", "zenvia_caller_id": False}
-        )
-        self.assertEqual(provider.twilio_from_number, "+14155550123")

@@ -170,7 +170,7 @@ class TestContactWindows(CollectionRulerCommon, SMSCommon):
         self.assertIn("Default contact hours", event.failure_reason)
 
     def test_collectors_read_the_hours_managers_set_them(self):
-        window = self.env.ref("collection_ruler.contact_window_sp_voice")
+        window = self.env.ref("collection_ruler.contact_window_al_sms")
         collector = mail_new_test_user(
             self.env,
             login="window_collector",

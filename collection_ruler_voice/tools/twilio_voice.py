@@ -15,7 +15,7 @@ import hmac
 
 from lxml import etree
 
-from . import provider_http
+from odoo.addons.collection_ruler.tools import provider_http
 
 API_URL = "https://api.twilio.com"
 # Twilio's final call statuses.

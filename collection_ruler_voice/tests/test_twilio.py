@@ -1,16 +1,23 @@
 """Twilio Voice: the signature, TwiML, a call through the queue, and its
 signed status callbacks over HTTP."""
 
+import re
 from urllib.parse import parse_qs
 
 from lxml import etree
 
-from odoo.exceptions import UserError
-from odoo.tests import HttpCase, tagged
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.collection_ruler.tests.common import CollectionRulerHttpCommon
+from odoo.addons.collection_ruler.tests.fake_servers import (
+    FakeServer,
+    only_local_network,
+    refused_url,
+)
+
 from ..tools import twilio_voice
-from .fake_servers import FakeServer, only_local_network, refused_url
 
 TOKEN = "twilio-auth-token"
 SID = "CA5f1d3c2b9e8a7f6e5d4c3b2a1f0e9d8c"
@@ -181,3 +188,89 @@ class TestTwilioVoice(HttpCase):
         self._callback({"CallSid": "CA2", "CallStatus": "no-answer"})
         self.assertEqual(unanswered.state, "failed")
         self.assertEqual(unanswered.failure_reason, "No Answer")
+
+
+@tagged("post_install", "-at_install")
+class TestCollectionTranslationHttp(CollectionRulerHttpCommon):
+    """A provider's webhook, a request in no one's language, writes in the
+    company's."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._load_pt_br(("collection_ruler", "collection_ruler_voice"))
+        cls.company.partner_id.lang = "pt_BR"
+        cls.provider = cls.env["collection.provider"].create(
+            {
+                "name": "Twilio",
+                "code": "twilio_voice",
+                "state": "enabled",
+                "company_id": cls.company.id,
+                "twilio_account_sid": "AC0123456789abcdef0123456789abcdef",
+                "twilio_auth_token": "twilio-auth-token",
+                "twilio_from_number": "+551140040000",
+            }
+        )
+
+    def test_an_unanswered_call_reported_by_twilio(self):
+        Message = self.env["collection.provider.message"].sudo()
+        call = Message.create(
+            {
+                "provider_id": self.provider.id,
+                "recipient": "+5511987654321",
+                "state": "sent",
+                "provider_ref": "CA2",
+            }
+        )
+        params = {"CallSid": "CA2", "CallStatus": "no-answer"}
+        path = f"/collection_ruler/twilio/{self.provider.id}/status"
+        url = self.provider.get_base_url() + path
+        signature = twilio_voice.signature("twilio-auth-token", url, params)
+        response = self.url_open(
+            path,
+            data=params,
+            headers={"X-Twilio-Signature": signature, "Accept-Language": "en-US"},
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(call.state, "failed")
+        self.assertEqual(call.failure_reason, "Não atendida")
+
+
+@tagged("post_install", "-at_install")
+class TestVoiceProviderNumbers(TransactionCase):
+    def test_phone_fields_must_be_e164(self):
+        provider = self.env["collection.provider"].create(
+            {
+                "name": "Twilio",
+                "code": "twilio_voice",
+                "twilio_from_number": "+551140040000",
+                "zenvia_caller_id": "+5511987654321",
+            }
+        )
+        for fname, label in (
+            ("twilio_from_number", "Caller Number"),
+            ("zenvia_caller_id", "Zenvia Caller Number"),
+        ):
+            for number in (
+                "(11) 4004-0000",
+                "+55 11 4004-0000",
+                "+5511",
+                "551140040000",
+            ):
+                with (
+                    self.assertRaisesRegex(
+                        ValidationError,
+                        f"^{label} must be in E.164 format: a \\+ followed by 8 "
+                        f"to 15 digits, without spaces or dashes \\(such as "
+                        f"\\+551140040000\\), not “{re.escape(number)}”.$",
+                    ),
+                    self.env.cr.savepoint(),
+                ):
+                    provider.write({fname: number})
+            self.assertIn(
+                "E.164", provider._fields[fname]._description_help(self.env), fname
+            )
+        provider.write(
+            {"twilio_from_number": "+14155550123", "zenvia_caller_id": False}
+        )
+        self.assertEqual(provider.twilio_from_number, "+14155550123")

@@ -12,10 +12,12 @@ from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
+from odoo.addons.collection_ruler.tests.common import CollectionRulerCommon, day
+from odoo.addons.collection_ruler.tests.fake_servers import (
+    FakeServer,
+    only_local_network,
+)
 from odoo.addons.sms.tests.common import SMSCommon
-
-from .common import CollectionRulerCommon, day
-from .fake_servers import FakeServer, only_local_network
 
 SCRIPT = (
     "Hello {{ object.partner_id.name }}, invoice {{ object.name }} of "
@@ -200,3 +202,21 @@ class TestVoiceStep(CollectionRulerCommon, SMSCommon):
         self.assertEqual(play.text, url)
         with self.assertRaisesRegex(ValidationError, "an MP3 file"):
             self.step.voice_audio_filename = "aviso.wav"
+
+
+@tagged("post_install", "-at_install")
+class TestVoiceWording(CollectionRulerCommon):
+    def test_the_wording_check_reads_the_spoken_message(self):
+        """The channel says what its steps say: the forbidden-wording check
+        reads a recorded call's message as it reads an email."""
+        voice = self.env["collection.ruler.step"].create(
+            {
+                "ruler_id": self.ruler.id,
+                "name": "Recorded reminder",
+                "offset_days": 4,
+                "channel": "voice",
+                "voice_script": "Your invoice is overdue.",
+            }
+        )
+        with self.assertRaisesRegex(ValidationError, r"Recorded reminder \(spoken"):
+            voice.voice_script = "Your invoice is overdue: the police were told."

@@ -24,7 +24,7 @@ panel, POST the final call object as JSON, unsigned.
 
 import json
 
-from . import provider_http
+from odoo.addons.collection_ruler.tools import provider_http
 
 API_URL = "https://voice-api.zenvia.com"
 DEFAULT_VOICE = "br-Vitoria"

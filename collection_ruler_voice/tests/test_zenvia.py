@@ -12,8 +12,12 @@ from odoo.exceptions import UserError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .common import day
-from .fake_servers import FakeServer, only_local_network, refused_url
+from odoo.addons.collection_ruler.tests.common import day
+from odoo.addons.collection_ruler.tests.fake_servers import (
+    FakeServer,
+    only_local_network,
+    refused_url,
+)
 
 CALL_ID = 4321
 MP3 = b"ID3\x03\x00\x00\x00\x00\x00\x00fake mp3 frames"

@@ -1,0 +1,3 @@
+from . import twilio
+from . import voice
+from . import zenvia

@@ -1,0 +1,2 @@
+from . import twilio_voice
+from . import zenvia_voice
