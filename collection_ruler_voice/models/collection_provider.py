@@ -3,12 +3,14 @@ import secrets
 from odoo import api, fields, models
 from odoo.tools import consteq
 
+from odoo.addons.base.models.ir_model import MODULE_UNINSTALL_FLAG
 from odoo.addons.collection_ruler.tools.provider_http import (
     ProviderError,
     ProviderTransientError,
 )
 
 from ..tools import twilio_voice, zenvia_voice
+from .collection_channel_voice import VOICE_PROVIDERS
 
 # Twilio's voices for the languages a script is spoken in.
 VOICES = {"pt-BR": ("pt-BR", "Polly.Camila"), "en-US": ("en-US", "Polly.Joanna")}
@@ -25,7 +27,10 @@ class CollectionProvider(models.Model):
             ("twilio_voice", "Twilio Voice"),
             ("zenvia_voice", "Zenvia Voice"),
         ],
-        ondelete={"twilio_voice": "cascade", "zenvia_voice": "cascade"},
+        ondelete={
+            "twilio_voice": lambda providers: providers._unlink_with_messages(),
+            "zenvia_voice": lambda providers: providers._unlink_with_messages(),
+        },
     )
     twilio_account_sid = fields.Char(
         string="Account SID",
@@ -115,6 +120,21 @@ class CollectionProvider(models.Model):
             duration=int(duration) if duration.isdigit() else None,
             answered_by=params.get("AnsweredBy"),
         )
+
+    def unlink(self):
+        if self.env.context.get(MODULE_UNINSTALL_FLAG):
+            # Uninstalling the module (its demo provider, say): the provider
+            # goes with the messages it carried, which otherwise keep a
+            # provider from being deleted.
+            self.filtered(
+                lambda p: p.code in VOICE_PROVIDERS
+            ).sudo().message_ids.unlink()
+        return super().unlink()
+
+    def _unlink_with_messages(self):
+        """Uninstalling the module: its providers go, with the messages they
+        carried; the events keep their outcome and their evidence."""
+        self.sudo().with_context(**{MODULE_UNINSTALL_FLAG: True}).unlink()
 
     # ----------------------------------------------------------------------
     # Zenvia Voice
