@@ -167,7 +167,7 @@ class TestTwilioVoice(HttpCase):
         headers = {"X-Twilio-Signature": twilio_voice.signature(token, url, params)}
         return self.url_open(path, data=params, headers=headers)
 
-    @mute_logger("odoo.addons.collection_ruler.controllers.twilio")
+    @mute_logger("odoo.addons.collection_ruler_voice.controllers.twilio")
     def test_status_callbacks_are_signed_and_applied(self):
         answered = self._call(state="sent", provider_ref=SID)
         params = {

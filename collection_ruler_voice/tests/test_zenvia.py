@@ -175,7 +175,7 @@ class TestZenviaVoice(HttpCase):
             headers={"Content-Type": "application/json"},
         )
 
-    @mute_logger("odoo.addons.collection_ruler.controllers.zenvia")
+    @mute_logger("odoo.addons.collection_ruler_voice.controllers.zenvia")
     def test_the_webhook_needs_the_secret_and_asks_zenvia(self):
         message = self._sent_call()
         self.assertTrue(
